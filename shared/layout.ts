@@ -1,0 +1,16 @@
+/** S3 object keys of one output (DESIGN.md): one prefix per job. */
+export function outputPrefix(jobId: string): string {
+  return `videos/${jobId}`;
+}
+
+export const outputKeys = {
+  manifest: (prefix: string) => `${prefix}/manifest.json`,
+  init: (prefix: string) => `${prefix}/init.mp4`,
+  /** Zero-padded so a listing sorts in playback order. */
+  segment: (prefix: string, index: number) => `${prefix}/seg-${String(index).padStart(5, "0")}.m4s`,
+};
+
+/** Segment file name as the playlist names it, relative to the playlist URL. */
+export function segmentName(index: number): string {
+  return `seg-${String(index).padStart(5, "0")}.m4s`;
+}

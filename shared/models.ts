@@ -1,0 +1,53 @@
+/**
+ * The model catalogue both sides agree on: what the edge may accept for each model and the
+ * geometry the GPU function will produce. The model package's own manifest (model.json) is
+ * checked against this when a worker loads it, so the two cannot drift silently.
+ */
+
+/** Aspect ratios a mobile short-video app asks for; 9:16 (portrait) is the default. */
+export const ASPECT_RATIOS = ["9:16", "16:9", "1:1"] as const;
+export type AspectRatio = (typeof ASPECT_RATIOS)[number];
+
+export interface ModelSpec {
+  /** Frames per second of the decoded clip. */
+  fps: number;
+  /** Video frames produced per chunk; one chunk becomes one HLS segment. */
+  chunkFrames: number;
+  /** Resolution presets, named by their short side in pixels. */
+  resolutions: Record<string, number>;
+  defaultResolution: string;
+  defaultSteps: number;
+  maxSteps: number;
+  defaultGuidance: number;
+  maxDurationS: number;
+}
+
+export const MODELS = {
+  "reelmesh-ref-tiny": {
+    fps: 12,
+    chunkFrames: 12,
+    resolutions: { "144p": 144 },
+    defaultResolution: "144p",
+    defaultSteps: 12,
+    maxSteps: 50,
+    defaultGuidance: 4,
+    maxDurationS: 20,
+  },
+} as const satisfies Record<string, ModelSpec>;
+
+export type ModelId = keyof typeof MODELS;
+export const MODEL_IDS = Object.keys(MODELS) as [ModelId, ...ModelId[]];
+export const DEFAULT_MODEL: ModelId = "reelmesh-ref-tiny";
+
+/**
+ * Width and height in pixels for a short side and aspect ratio. The long side is a multiple
+ * of 16 and both are even: yuv420p needs even sizes and latent grids need multiples of 8.
+ */
+export function frameSize(shortSide: number, aspect: AspectRatio): { width: number; height: number } {
+  const [a, b] = aspect.split(":").map(Number) as [number, number];
+  const long = Math.round((shortSide * Math.max(a, b)) / Math.min(a, b) / 16) * 16;
+  const even = (n: number) => n - (n % 2);
+  return a < b
+    ? { width: even(shortSide), height: even(long) }
+    : { width: even(long), height: even(shortSide) };
+}

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { ErrorInfoSchema, ManifestChunkSchema, UsageSchema } from "./manifest.ts";
+
+const base = {
+  job_id: z.string().min(1),
+  worker_id: z.string().min(1),
+  /** Worker clock, ISO 8601; the edge orders nothing by it, it is for diagnosis. */
+  at: z.iso.datetime(),
+};
+
+/**
+ * Worker → edge events, sent as signed HTTP calls (shared/signing.ts). Each is idempotent
+ * on the edge: a repeated or late event never moves a job backwards.
+ */
+export const WorkerEventSchema = z.discriminatedUnion("type", [
+  z.object({ ...base, type: z.literal("started") }),
+  z.object({
+    ...base,
+    type: z.literal("progress"),
+    chunk: z.int().min(0),
+    step: z.int().min(0),
+    steps: z.int().min(1),
+  }),
+  z.object({
+    ...base,
+    type: z.literal("chunk"),
+    chunk: ManifestChunkSchema,
+    init: z.object({ key: z.string().min(1), bytes: z.int().min(1) }),
+    codecs: z.string().min(1),
+    total_chunks: z.int().min(1),
+  }),
+  z.object({ ...base, type: z.literal("completed"), usage: UsageSchema, total_chunks: z.int().min(1) }),
+  z.object({ ...base, type: z.literal("failed"), error: ErrorInfoSchema, retryable: z.boolean() }),
+]);
+export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
+export type WorkerEventType = WorkerEvent["type"];
