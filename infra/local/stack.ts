@@ -1,0 +1,159 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startFauxqs, type FauxqsServer } from "fauxqs";
+import { provision, type AwsEndpoint, type ProvisionedResources } from "./resources.ts";
+import { freePort, spawnChild, stopChild, waitForHttp, waitForLine, type Child } from "./processes.ts";
+
+/**
+ * The whole product on one machine (issue 2): the SQS/S3 emulator (fauxqs, in this process,
+ * state on disk), the edge under `wrangler dev`, and GPU functions on the CPU execution
+ * provider. `npm start` and the integration tests both use this.
+ */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const BIN = join(ROOT, "node_modules/.bin");
+
+export const DEFAULT_EDGE_PORT = 8787;
+export const DEFAULT_EMULATOR_PORT = 4566;
+const EDGE_BOOT_TIMEOUT_MS = 90_000;
+/** The first start may build the reference model before the worker is ready. */
+const WORKER_BOOT_TIMEOUT_MS = 180_000;
+/** A draining worker finishes its current chunk; then it is killed. */
+const WORKER_DRAIN_MS = 30_000;
+const EDGE_STOP_MS = 5_000;
+
+/** Dev-only credentials: the emulator checks no signatures. Never used against AWS. */
+const EMULATOR_CREDENTIALS = { accessKeyId: "reelmesh-local", secretAccessKey: "reelmesh-local-secret" };
+
+export interface StackOptions {
+  /** Folder for state (emulator data, wrangler state, secrets, stack.json); default `.reelmesh`. */
+  stateDir?: string;
+  edgePort?: number;
+  emulatorPort?: number;
+  /** API key to accept; default: one generated once and kept in `<stateDir>/dev-secrets.json`. */
+  devKey?: string;
+  workers?: number;
+  /** Extra environment for the GPU functions (e.g. REELMESH_MAX_JOBS). */
+  workerEnv?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  edgeUrl: string;
+  devKey: string;
+  aws: AwsEndpoint;
+  resources: ProvisionedResources;
+  stateDir: string;
+  workers: Child[];
+  stop(): Promise<void>;
+}
+
+interface DevSecrets {
+  devKey: string;
+  eventsSecret: string;
+}
+
+/** Dev secrets are generated on first start and kept (git-ignored) so the key survives restarts. */
+async function devSecrets(stateDir: string, devKey: string | undefined): Promise<DevSecrets> {
+  const file = join(stateDir, "dev-secrets.json");
+  let saved: Partial<DevSecrets> = {};
+  try {
+    saved = JSON.parse(await readFile(file, "utf8")) as Partial<DevSecrets>;
+  } catch {
+    // first start
+  }
+  const secrets = {
+    devKey: devKey ?? saved.devKey ?? `rm_dev_${randomBytes(18).toString("base64url")}`,
+    eventsSecret: saved.eventsSecret ?? randomBytes(32).toString("base64url"),
+  };
+  await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const stateDir = resolve(opts.stateDir ?? join(ROOT, ".reelmesh"));
+  await mkdir(join(stateDir, "emulator"), { recursive: true });
+  const edgePort = opts.edgePort ?? DEFAULT_EDGE_PORT;
+  const emulatorPort = opts.emulatorPort ?? DEFAULT_EMULATOR_PORT;
+  const secrets = await devSecrets(stateDir, opts.devKey);
+  const children: Child[] = [];
+  let emulator: FauxqsServer | undefined;
+
+  const stop = async () => {
+    // Workers first (they drain), then the edge, then the emulator they both talk to.
+    await Promise.all(children.filter((c) => c.name.startsWith("gpu")).map((c) => stopChild(c, WORKER_DRAIN_MS)));
+    await Promise.all(children.filter((c) => !c.name.startsWith("gpu")).map((c) => stopChild(c, EDGE_STOP_MS)));
+    await emulator?.stop();
+    await rm(join(stateDir, "stack.json"), { force: true });
+  };
+
+  try {
+    emulator = await startFauxqs({ port: emulatorPort, host: "127.0.0.1", logger: false, dataDir: join(stateDir, "emulator") });
+    const aws: AwsEndpoint = { endpoint: `http://127.0.0.1:${emulator.port}`, region: "us-east-1", ...EMULATOR_CREDENTIALS };
+    const resources = await provision(aws);
+    const awsEnv = {
+      AWS_REGION: aws.region,
+      AWS_ENDPOINT_URL: aws.endpoint,
+      AWS_ACCESS_KEY_ID: aws.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
+      SQS_QUEUE_URL_STANDARD: resources.standardQueueUrl,
+      SQS_QUEUE_URL_ECONOMY: resources.economyQueueUrl,
+      REELMESH_EVENTS_SECRET: secrets.eventsSecret,
+    };
+
+    // Secrets go to wrangler in an env file (mode 600), not on its command line.
+    const edgeEnvFile = join(stateDir, "edge.env");
+    const edgeVars = { ...awsEnv, S3_BUCKET: resources.bucket, REELMESH_DEV_KEY: secrets.devKey };
+    await writeFile(edgeEnvFile, Object.entries(edgeVars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+    const edgeUrl = `http://127.0.0.1:${edgePort}`;
+    const edge = spawnChild({
+      name: "edge",
+      command: join(BIN, "wrangler"),
+      args: ["dev", "--config", "edge/wrangler.jsonc", "--ip", "127.0.0.1", "--port", String(edgePort),
+        "--inspector-port", String(await freePort()), "--persist-to", join(stateDir, "wrangler"),
+        "--env-file", edgeEnvFile, "--show-interactive-dev-session=false", "--log-level", "warn"],
+      env: { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", CI: "true" },
+      cwd: ROOT,
+      onLine: log,
+    });
+    children.push(edge);
+    await waitForHttp(`${edgeUrl}/healthz`, edge, EDGE_BOOT_TIMEOUT_MS);
+
+    const workers: Child[] = [];
+    for (let i = 0; i < (opts.workers ?? 1); i++) {
+      const worker = spawnChild({
+        name: `gpu-${i}`,
+        command: join(BIN, "node"),
+        args: ["gpu-functions/main.ts"],
+        env: { ...process.env, ...awsEnv, REELMESH_WORKER_ID: `local-gpu-${i}`, ...opts.workerEnv },
+        cwd: ROOT,
+        onLine: log,
+      });
+      children.push(worker);
+      workers.push(worker);
+    }
+    await Promise.all(workers.map((w) => waitForLine(w, /"worker ready"/, WORKER_BOOT_TIMEOUT_MS)));
+
+    await writeFile(
+      join(stateDir, "stack.json"),
+      JSON.stringify(
+        {
+          started_at: new Date().toISOString(),
+          launcher: { pid: process.pid },
+          emulator: { url: aws.endpoint, port: emulator.port, pid: process.pid, data_dir: join(stateDir, "emulator") },
+          edge: { url: edgeUrl, port: edgePort, pid: edge.pid },
+          workers: workers.map((w) => ({ name: w.name, pid: w.pid })),
+          queues: resources,
+        },
+        null,
+        2,
+      ),
+    );
+    return { edgeUrl, devKey: secrets.devKey, aws, resources, stateDir, workers, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
