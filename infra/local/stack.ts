@@ -22,6 +22,8 @@ const WORKER_BOOT_TIMEOUT_MS = 180_000;
 /** A draining worker finishes its current chunk; then it is killed. */
 const WORKER_DRAIN_MS = 30_000;
 const EDGE_STOP_MS = 5_000;
+/** Pause before replacing a worker that crashed, so a crash loop does not spin. */
+const WORKER_RESTART_DELAY_MS = 2_000;
 
 /** Dev-only credentials: the emulator checks no signatures. Never used against AWS. */
 const EMULATOR_CREDENTIALS = { accessKeyId: "reelmesh-local", secretAccessKey: "reelmesh-local-secret" };
@@ -80,11 +82,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const secrets = await devSecrets(stateDir, opts.devKey);
   const children: Child[] = [];
   let emulator: FauxqsServer | undefined;
+  const startedAt = new Date().toISOString();
 
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     // Workers first (they drain), then the edge, then the emulator they both talk to.
-    await Promise.all(children.filter((c) => c.name.startsWith("gpu")).map((c) => stopChild(c, WORKER_DRAIN_MS)));
-    await Promise.all(children.filter((c) => !c.name.startsWith("gpu")).map((c) => stopChild(c, EDGE_STOP_MS)));
+    const running = [...children];
+    await Promise.all(running.filter((c) => c.name.startsWith("gpu")).map((c) => stopChild(c, WORKER_DRAIN_MS)));
+    await Promise.all(running.filter((c) => !c.name.startsWith("gpu")).map((c) => stopChild(c, EDGE_STOP_MS)));
     await emulator?.stop();
     await rm(join(stateDir, "stack.json"), { force: true });
   };
@@ -121,8 +127,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     children.push(edge);
     await waitForHttp(`${edgeUrl}/healthz`, edge, EDGE_BOOT_TIMEOUT_MS);
 
-    const workers: Child[] = [];
-    for (let i = 0; i < (opts.workers ?? 1); i++) {
+    // A worker exits on purpose after REELMESH_MAX_JOBS (ONNX Runtime's memory growth) or on
+    // a crash; like a container orchestrator, the launcher starts a new one in its place.
+    const spawnWorker = (i: number): Child => {
       const worker = spawnChild({
         name: `gpu-${i}`,
         command: join(BIN, "node"),
@@ -132,25 +139,41 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         onLine: log,
       });
       children.push(worker);
-      workers.push(worker);
-    }
+      workers[i] = worker;
+      void worker.exited.then((code) => {
+        children.splice(children.indexOf(worker), 1);
+        if (stopping) return;
+        log(`[${worker.name}] exited (${code}); starting a new one`);
+        setTimeout(() => {
+          if (stopping) return;
+          spawnWorker(i);
+          void writeStackJson();
+        }, code === 0 ? 0 : WORKER_RESTART_DELAY_MS);
+      });
+      return worker;
+    };
+    const workers: Child[] = [];
+    // What this launcher started, for tools and people: ports, pids, queue URLs.
+    const writeStackJson = () =>
+      writeFile(
+        join(stateDir, "stack.json"),
+        JSON.stringify(
+          {
+            started_at: startedAt,
+            launcher: { pid: process.pid },
+            emulator: { url: aws.endpoint, port: emulator?.port, pid: process.pid, data_dir: join(stateDir, "emulator") },
+            edge: { url: edgeUrl, port: edgePort, pid: edge.pid },
+            workers: workers.map((w) => ({ name: w.name, pid: w.pid })),
+            queues: resources,
+          },
+          null,
+          2,
+        ),
+      );
+    for (let i = 0; i < (opts.workers ?? 1); i++) spawnWorker(i);
     await Promise.all(workers.map((w) => waitForLine(w, /"worker ready"/, WORKER_BOOT_TIMEOUT_MS)));
 
-    await writeFile(
-      join(stateDir, "stack.json"),
-      JSON.stringify(
-        {
-          started_at: new Date().toISOString(),
-          launcher: { pid: process.pid },
-          emulator: { url: aws.endpoint, port: emulator.port, pid: process.pid, data_dir: join(stateDir, "emulator") },
-          edge: { url: edgeUrl, port: edgePort, pid: edge.pid },
-          workers: workers.map((w) => ({ name: w.name, pid: w.pid })),
-          queues: resources,
-        },
-        null,
-        2,
-      ),
-    );
+    await writeStackJson();
     return { edgeUrl, devKey: secrets.devKey, aws, resources, stateDir, workers, stop };
   } catch (err) {
     await stop();

@@ -44,8 +44,3 @@ const shutdown = (signal: string) => {
 };
 process.on("SIGINT", () => shutdown("SIGINT"));
 process.on("SIGTERM", () => shutdown("SIGTERM"));
-for (const worker of stack.workers) {
-  void worker.exited.then((code) => {
-    if (!stopping) console.log(`[${worker.name}] exited (${code})`);
-  });
-}
