@@ -1,0 +1,31 @@
+# GPU function image: CUDA 12 + cuDNN 9 runtime, Node 22, onnxruntime-node with its CUDA EP
+# libraries, FFmpeg with NVENC. Build from the repository root:
+#   docker build -f infra/images/gpu.Dockerfile -t reelmesh-gpu .
+# Not built in this repository's CI (no Docker engine and no GPU there); the CPU image below
+# shares every line that is not about CUDA.
+FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+
+ENV DEBIAN_FRONTEND=noninteractive \
+    NODE_ENV=production \
+    REELMESH_EXECUTION_PROVIDERS=cuda,cpu \
+    REELMESH_ALLOW_CPU_FALLBACK=false \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility,video
+
+# ffmpeg from Ubuntu links libnvidia-encode at run time (h264_nvenc) when the driver exposes it.
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl ffmpeg \
+    && curl -fsSL https://deb.nodesource.com/setup_22.x | bash - \
+    && apt-get install -y --no-install-recommends nodejs \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The postinstall fetches the CUDA 12 EP libraries for onnxruntime-node (needs CUDA 12 + cuDNN 9).
+RUN npm ci --omit=dev --onnxruntime-node-install=cuda12 --ignore-scripts=false
+COPY shared ./shared
+COPY gpu-functions ./gpu-functions
+# The model package is mounted or baked at /models/<id>; the reference model builds itself if absent.
+ENV REELMESH_MODEL_DIR=/models/reelmesh-ref-tiny
+
+# SIGTERM drains: the consumer finishes its current chunk, leaves unfinished messages to SQS.
+STOPSIGNAL SIGTERM
+CMD ["node", "gpu-functions/main.ts"]
