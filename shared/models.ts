@@ -16,6 +16,8 @@ export interface ModelSpec {
   /** Resolution presets, named by their short side in pixels. */
   resolutions: Record<string, number>;
   defaultResolution: string;
+  /** Aspect ratios the model's latent grid is built for. */
+  aspectRatios: readonly AspectRatio[];
   defaultSteps: number;
   maxSteps: number;
   defaultGuidance: number;
@@ -28,9 +30,10 @@ export const MODELS = {
     chunkFrames: 12,
     resolutions: { "144p": 144 },
     defaultResolution: "144p",
+    aspectRatios: ["9:16"],
     defaultSteps: 12,
     maxSteps: 50,
-    defaultGuidance: 4,
+    defaultGuidance: 3,
     maxDurationS: 20,
   },
 } as const satisfies Record<string, ModelSpec>;

@@ -1,0 +1,122 @@
+import {
+  ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message,
+} from "@aws-sdk/client-sqs";
+import { JobMessageSchema, type JobMessage } from "../../shared/schemas/job-message.ts";
+import type { Logger } from "../log.ts";
+
+/**
+ * Long-polls the job queues, standard before economy (economy never delays standard work,
+ * DESIGN.md), one job at a time per GPU. While a job runs, a heartbeat extends its
+ * visibility; a finished job is deleted; a failed one is left for SQS to redeliver, and
+ * after the redrive count it lands in the DLQ. `stop()` drains: no new receives, the
+ * current job finishes.
+ */
+export interface ConsumerOptions {
+  sqs: SQSClient;
+  standardQueueUrl: string;
+  economyQueueUrl?: string;
+  visibilityTimeoutS: number;
+  maxAttempts: number;
+  /** Stop after this many jobs (0 = never). */
+  maxJobs: number;
+  log: Logger;
+  handle(job: JobMessage, meta: { attempt: number; lastAttempt: boolean }): Promise<"done" | "retry">;
+}
+
+/** Long-poll wait on the standard queue when an economy queue must also be checked. */
+const STANDARD_WAIT_S = 2;
+const SOLO_WAIT_S = 10;
+/** Visibility given back to a job that failed but may be retried. */
+const RETRY_DELAY_S = 5;
+
+export class Consumer {
+  private readonly opts: ConsumerOptions;
+  private stopping = false;
+  private readonly abort = new AbortController();
+  jobsHandled = 0;
+
+  constructor(opts: ConsumerOptions) {
+    this.opts = opts;
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.abort.abort();
+  }
+
+  /** Runs until stopped or `maxJobs` reached. */
+  async run(): Promise<void> {
+    const { maxJobs } = this.opts;
+    while (!this.stopping && (maxJobs === 0 || this.jobsHandled < maxJobs)) {
+      const found = await this.receive();
+      if (!found) continue;
+      await this.process(found.queueUrl, found.message);
+    }
+  }
+
+  private async receive(): Promise<{ queueUrl: string; message: Message } | null> {
+    const queues: [string, number][] = this.opts.economyQueueUrl
+      ? [[this.opts.standardQueueUrl, STANDARD_WAIT_S], [this.opts.economyQueueUrl, 0]]
+      : [[this.opts.standardQueueUrl, SOLO_WAIT_S]];
+    for (const [queueUrl, wait] of queues) {
+      if (this.stopping) return null;
+      try {
+        const res = await this.opts.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: wait,
+            VisibilityTimeout: this.opts.visibilityTimeoutS, MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        const message = res.Messages?.[0];
+        if (message) return { queueUrl, message };
+      } catch (err) {
+        if (this.stopping) return null;
+        this.opts.log("receive failed", { queue: queueUrl, error: (err as Error).message });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    return null;
+  }
+
+  private async process(queueUrl: string, message: Message): Promise<void> {
+    const { sqs, log } = this.opts;
+    const receipt = message.ReceiptHandle!;
+    const attempt = Number(message.Attributes?.ApproximateReceiveCount ?? "1");
+    let job: JobMessage;
+    try {
+      job = JobMessageSchema.parse(JSON.parse(message.Body ?? ""));
+    } catch (err) {
+      // Not a job this worker understands: leave it for the DLQ (kept for inspection, not lost).
+      log("invalid job message", { message_id: message.MessageId, attempt, error: (err as Error).message.slice(0, 500) });
+      await this.setVisibility(queueUrl, receipt, 0);
+      return;
+    }
+    const heartbeat = setInterval(() => {
+      void this.setVisibility(queueUrl, receipt, this.opts.visibilityTimeoutS);
+    }, (this.opts.visibilityTimeoutS * 1000) / 3);
+    let outcome: "done" | "retry";
+    try {
+      outcome = await this.opts.handle(job, { attempt, lastAttempt: attempt >= this.opts.maxAttempts });
+    } catch (err) {
+      log("job handler threw", { job_id: job.job_id, error: (err as Error).message });
+      outcome = "retry";
+    } finally {
+      clearInterval(heartbeat);
+    }
+    this.jobsHandled++;
+    if (outcome === "done") {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
+    } else {
+      await this.setVisibility(queueUrl, receipt, RETRY_DELAY_S);
+    }
+  }
+
+  private async setVisibility(queueUrl: string, receipt: string, seconds: number): Promise<void> {
+    try {
+      await this.opts.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }));
+    } catch (err) {
+      this.opts.log("visibility change failed", { error: (err as Error).message });
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { JobMessage } from "../../shared/schemas/job-message.ts";
+import { encodeChunk } from "../encoder/encode.ts";
+import type { LoadedModel } from "../engine/model.ts";
+import { generate, type GenerateStats } from "../engine/pipeline.ts";
+import { EventSender } from "../events/client.ts";
+import type { Logger } from "../log.ts";
+import { JobOutput } from "../storage/output.ts";
+
+/**
+ * One job, start to finish: generate chunk by chunk; each chunk is encoded, stored and
+ * announced while the engine computes the next (the first playable second does not wait
+ * for the last). Stage timings go to the log for the operator.
+ */
+export interface JobDeps {
+  model: LoadedModel;
+  s3: S3Client;
+  eventsSecret: string;
+  workerId: string;
+  ffmpegPath: string;
+  log: Logger;
+}
+
+export interface JobResult {
+  wallMs: number;
+  firstChunkMs: number;
+  textEncoderMs: number;
+  denoiseMs: number;
+  decodeMs: number;
+  encodeMs: number;
+  uploadMs: number;
+}
+
+/** Chunks allowed between "decoded" and "stored"; bounds memory if S3 is slow. */
+const MAX_CHUNKS_IN_FLIGHT = 2;
+
+export class JobError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  constructor(code: string, message: string, retryable: boolean) {
+    super(message);
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult> {
+  const started = performance.now();
+  const m = deps.model.manifest;
+  if (job.width !== m.resolution.width || job.height !== m.resolution.height) {
+    throw new JobError("unsupported_geometry", `model ${m.id} renders ${m.resolution.width}x${m.resolution.height}, job asks ${job.width}x${job.height}`, false);
+  }
+  const framesPerChunk = m.latent.frames * m.vae.temporal_factor;
+  if (job.chunk_frames !== framesPerChunk || job.fps !== m.fps) {
+    throw new JobError("unsupported_timing", `model ${m.id} makes ${framesPerChunk} frames per chunk at ${m.fps} fps; job asks ${job.chunk_frames} at ${job.fps}`, false);
+  }
+  const events = new EventSender({ url: job.events_url, secret: deps.eventsSecret, jobId: job.job_id, workerId: deps.workerId, log: deps.log });
+  const output = new JobOutput(deps.s3, {
+    jobId: job.job_id, bucket: job.output.bucket, prefix: job.output.prefix, model: job.model,
+    width: job.width, height: job.height, fps: job.fps, totalChunks: job.num_chunks,
+  });
+  void events.send({ type: "started" });
+
+  const result: JobResult = { wallMs: 0, firstChunkMs: 0, textEncoderMs: 0, denoiseMs: 0, decodeMs: 0, encodeMs: 0, uploadMs: 0 };
+  const stats: GenerateStats = { textEncoderMs: 0 };
+  const inFlight: Promise<void>[] = [];
+  let stored = Promise.resolve();
+
+  for await (const chunk of generate(deps.model, {
+    prompt: job.prompt, negativePrompt: job.negative_prompt, seed: job.seed, steps: job.steps, guidance: job.guidance, numChunks: job.num_chunks,
+  }, stats)) {
+    result.denoiseMs += chunk.denoiseMs;
+    result.decodeMs += chunk.decodeMs;
+    const previous = stored;
+    const encoded = encodeChunk(chunk.frames, {
+      width: chunk.width, height: chunk.height, fps: job.fps, index: chunk.index, framesPerChunk, ffmpegPath: deps.ffmpegPath,
+    });
+    // Encoding runs in parallel with the next chunk's compute; storing stays in order so
+    // the manifest and the playlist only ever grow at their end.
+    stored = (async () => {
+      const seg = await encoded;
+      result.encodeMs += seg.encodeMs;
+      await previous;
+      const t0 = performance.now();
+      const init = await output.putInit(seg.init, seg.codecs);
+      const manifestChunk = await output.putSegment(chunk.index, seg.media, seg.frames, seg.durationS);
+      result.uploadMs += performance.now() - t0;
+      if (chunk.index === 0) result.firstChunkMs = performance.now() - started;
+      deps.log("chunk stored", { job_id: job.job_id, chunk: chunk.index, denoise_ms: Math.round(chunk.denoiseMs), decode_ms: Math.round(chunk.decodeMs), encode_ms: Math.round(seg.encodeMs), upload_ms: Math.round(performance.now() - t0), bytes: seg.media.length });
+      await events.send({ type: "chunk", chunk: manifestChunk, init, codecs: seg.codecs, total_chunks: job.num_chunks });
+    })();
+    // Marked handled now; the rejection still surfaces where it is awaited below.
+    stored.catch(() => {});
+    inFlight.push(stored);
+    if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  result.textEncoderMs = stats.textEncoderMs;
+  const usage = await output.finish("succeeded", {
+    gpu_s: round3((result.textEncoderMs + result.denoiseMs + result.decodeMs) / 1000),
+    encode_s: round3(result.encodeMs / 1000),
+  });
+  await events.send({ type: "completed", usage, total_chunks: job.num_chunks });
+  result.wallMs = performance.now() - started;
+  return result;
+}
+
+/** Reports a job that will not be retried. */
+export async function reportFailure(job: JobMessage, deps: Pick<JobDeps, "eventsSecret" | "workerId" | "log">, code: string, message: string): Promise<void> {
+  const events = new EventSender({ url: job.events_url, secret: deps.eventsSecret, jobId: job.job_id, workerId: deps.workerId, log: deps.log });
+  await events.send({ type: "failed", error: { code, message }, retryable: false });
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;

@@ -1,0 +1,72 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { loadConfig } from "./config.ts";
+import { Consumer } from "./consumer/consumer.ts";
+import { loadModel } from "./engine/model.ts";
+import { JobError, reportFailure, runJob } from "./jobs/run-job.ts";
+import { jsonLogger } from "./log.ts";
+import { ensureReferenceModel } from "./reference-model/ensure.ts";
+import { s3Client } from "./storage/output.ts";
+
+/**
+ * A GPU function: load the model once, then consume jobs until told to stop (SIGTERM drains:
+ * the current job finishes) or until REELMESH_MAX_JOBS, when it exits to be replaced.
+ */
+const config = loadConfig();
+const log = jsonLogger({ worker_id: config.REELMESH_WORKER_ID });
+
+const modelDir = config.REELMESH_MODEL_DIR ?? (await ensureReferenceModel());
+const loadStarted = performance.now();
+const model = await loadModel(modelDir, {
+  providers: config.REELMESH_EXECUTION_PROVIDERS,
+  allowCpuFallback: config.REELMESH_ALLOW_CPU_FALLBACK,
+  intraOpThreads: config.REELMESH_INTRA_OP_THREADS,
+  log,
+});
+const endpoint = config.AWS_ENDPOINT_URL;
+const sqs = new SQSClient({ region: config.AWS_REGION, ...(endpoint ? { endpoint } : {}) });
+const s3 = s3Client(config.AWS_REGION, endpoint);
+const deps = { model, s3, eventsSecret: config.REELMESH_EVENTS_SECRET, workerId: config.REELMESH_WORKER_ID, ffmpegPath: config.FFMPEG_PATH, log };
+
+const consumer = new Consumer({
+  sqs,
+  standardQueueUrl: config.SQS_QUEUE_URL_STANDARD,
+  ...(config.SQS_QUEUE_URL_ECONOMY ? { economyQueueUrl: config.SQS_QUEUE_URL_ECONOMY } : {}),
+  visibilityTimeoutS: config.REELMESH_VISIBILITY_TIMEOUT_S,
+  maxAttempts: config.REELMESH_MAX_ATTEMPTS,
+  maxJobs: config.REELMESH_MAX_JOBS,
+  log,
+  async handle(job, { attempt, lastAttempt }) {
+    log("job started", { job_id: job.job_id, tier: job.tier, attempt, chunks: job.num_chunks, steps: job.steps });
+    try {
+      const r = await runJob(job, deps);
+      log("job succeeded", {
+        job_id: job.job_id, wall_ms: Math.round(r.wallMs), first_chunk_ms: Math.round(r.firstChunkMs),
+        text_encoder_ms: Math.round(r.textEncoderMs), denoise_ms: Math.round(r.denoiseMs), decode_ms: Math.round(r.decodeMs),
+        encode_ms: Math.round(r.encodeMs), upload_ms: Math.round(r.uploadMs),
+      });
+      return "done";
+    } catch (err) {
+      const permanent = err instanceof JobError && !err.retryable;
+      const code = err instanceof JobError ? err.code : "generation_failed";
+      log("job failed", { job_id: job.job_id, attempt, code, error: (err as Error).message, will_retry: !permanent && !lastAttempt });
+      if (permanent || lastAttempt) {
+        await reportFailure(job, deps, code, (err as Error).message);
+        return "done";
+      }
+      return "retry";
+    }
+  },
+});
+
+const shutdown = (signal: string) => {
+  log("draining", { signal });
+  consumer.stop();
+};
+process.once("SIGTERM", () => shutdown("SIGTERM"));
+process.once("SIGINT", () => shutdown("SIGINT"));
+
+log("worker ready", { model: model.manifest.id, provider: model.provider, load_ms: Math.round(performance.now() - loadStarted) });
+await consumer.run();
+await model.release();
+log("worker stopped", { jobs: consumer.jobsHandled });
+process.exit(0);

@@ -1,0 +1,39 @@
+import { createHash } from "node:crypto";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildReferenceModel, DEFAULT_BUILD_DIR } from "./build.ts";
+
+/**
+ * The reference model is built, not downloaded (issue 3): a worker or test that finds no
+ * package, or one built by different builder code, builds it first (under a second).
+ */
+const HERE = dirname(fileURLToPath(import.meta.url));
+const STAMP = ".builder-sha256";
+
+async function builderFingerprint(): Promise<string> {
+  const hash = createHash("sha256");
+  const sources = [
+    ...(await readdir(HERE)).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).map((f) => join(HERE, f)),
+    join(HERE, "../engine/manifest.ts"),
+  ].sort();
+  for (const file of sources) hash.update(file.slice(HERE.length)).update(await readFile(file));
+  return hash.digest("hex");
+}
+
+export async function ensureReferenceModel(dir = DEFAULT_BUILD_DIR): Promise<string> {
+  const want = await builderFingerprint();
+  const have = await readFile(join(dir, STAMP), "utf8").catch(() => "");
+  if (have.trim() !== want) {
+    try {
+      await buildReferenceModel(dir);
+    } catch (err) {
+      // Another process may have built it at the same moment; accept its result if current.
+      const now = await readFile(join(dir, STAMP), "utf8").catch(() => "");
+      if (now.trim() !== want) throw err;
+      return dir;
+    }
+    await writeFile(join(dir, STAMP), want + "\n");
+  }
+  return dir;
+}

@@ -1,0 +1,92 @@
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { outputKeys } from "../../shared/layout.ts";
+import { MANIFEST_VERSION, type Manifest, type ManifestChunk, type Usage } from "../../shared/schemas/manifest.ts";
+
+/**
+ * A job's outputs in S3 (DESIGN.md): `init.mp4`, immutable segments, and `manifest.json`,
+ * rewritten after each segment is stored so a reader never sees a chunk listed before its
+ * bytes exist.
+ */
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+export function s3Client(region: string, endpoint?: string): S3Client {
+  // Path-style addressing: the local emulator has no per-bucket host names.
+  return new S3Client({ region, ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
+}
+
+export interface OutputInfo {
+  jobId: string;
+  bucket: string;
+  prefix: string;
+  model: string;
+  width: number;
+  height: number;
+  fps: number;
+  totalChunks: number;
+}
+
+export class JobOutput {
+  private readonly s3: S3Client;
+  readonly info: OutputInfo;
+  private readonly manifest: Manifest;
+
+  constructor(s3: S3Client, info: OutputInfo) {
+    this.s3 = s3;
+    this.info = info;
+    this.manifest = {
+      v: MANIFEST_VERSION,
+      job_id: info.jobId,
+      status: "running",
+      model: info.model,
+      width: info.width,
+      height: info.height,
+      fps: info.fps,
+      codecs: "avc1",
+      init: null,
+      total_chunks: info.totalChunks,
+      chunks: [],
+      usage: { gpu_s: 0, encode_s: 0, bytes_stored: 0 },
+      error: null,
+      updated_at: new Date().toISOString(),
+    };
+  }
+
+  private async put(key: string, body: Uint8Array | string, contentType: string, cacheControl: string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.info.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }));
+  }
+
+  /** Stores the init segment once (every chunk's is byte-identical). */
+  async putInit(init: Uint8Array, codecs: string): Promise<{ key: string; bytes: number }> {
+    const key = outputKeys.init(this.info.prefix);
+    if (this.manifest.init) return this.manifest.init;
+    await this.put(key, init, "video/mp4", IMMUTABLE);
+    this.manifest.init = { key, bytes: init.length };
+    this.manifest.codecs = codecs;
+    this.manifest.usage.bytes_stored += init.length;
+    return this.manifest.init;
+  }
+
+  async putSegment(index: number, media: Uint8Array, frames: number, durationS: number): Promise<ManifestChunk> {
+    const key = outputKeys.segment(this.info.prefix, index);
+    await this.put(key, media, "video/iso.segment", IMMUTABLE);
+    const chunk: ManifestChunk = { index, key, frames, duration_s: durationS, bytes: media.length, committed_at: new Date().toISOString() };
+    this.manifest.chunks.push(chunk);
+    this.manifest.chunks.sort((a, b) => a.index - b.index);
+    this.manifest.usage.bytes_stored += media.length;
+    await this.writeManifest();
+    return chunk;
+  }
+
+  async finish(status: "succeeded" | "failed", usage: Omit<Usage, "bytes_stored">, error: Manifest["error"] = null): Promise<Usage> {
+    this.manifest.status = status;
+    this.manifest.usage = { ...usage, bytes_stored: this.manifest.usage.bytes_stored };
+    this.manifest.error = error;
+    await this.writeManifest();
+    return this.manifest.usage;
+  }
+
+  private async writeManifest(): Promise<void> {
+    this.manifest.updated_at = new Date().toISOString();
+    await this.put(outputKeys.manifest(this.info.prefix), JSON.stringify(this.manifest), "application/json", "no-cache");
+  }
+}
