@@ -54,6 +54,7 @@ export interface Stack {
 interface DevSecrets {
   devKey: string;
   eventsSecret: string;
+  playbackSecret: string;
 }
 
 /** Dev secrets are generated on first start and kept (git-ignored) so the key survives restarts. */
@@ -68,6 +69,7 @@ async function devSecrets(stateDir: string, devKey: string | undefined): Promise
   const secrets = {
     devKey: devKey ?? saved.devKey ?? `rm_dev_${randomBytes(18).toString("base64url")}`,
     eventsSecret: saved.eventsSecret ?? randomBytes(32).toString("base64url"),
+    playbackSecret: saved.playbackSecret ?? randomBytes(32).toString("base64url"),
   };
   await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -111,7 +113,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     // Secrets go to wrangler in an env file (mode 600), not on its command line.
     const edgeEnvFile = join(stateDir, "edge.env");
-    const edgeVars = { ...awsEnv, S3_BUCKET: resources.bucket, REELMESH_DEV_KEY: secrets.devKey };
+    const edgeVars = { ...awsEnv, S3_BUCKET: resources.bucket, REELMESH_DEV_KEY: secrets.devKey, REELMESH_PLAYBACK_SECRET: secrets.playbackSecret };
     await writeFile(edgeEnvFile, Object.entries(edgeVars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
     const edge = spawnChild({

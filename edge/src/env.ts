@@ -1,0 +1,45 @@
+import { z } from "zod";
+
+/**
+ * The edge's bindings and configuration. Secrets (keys, HMAC secrets, AWS credentials) come
+ * from `wrangler secret` in production and from the generated .reelmesh/edge.env locally.
+ */
+export interface Env {
+  JOBS: DurableObjectNamespace<import("./jobs/job-object.ts").JobObject>;
+  [key: string]: unknown;
+}
+
+export const EdgeConfigSchema = z.object({
+  REELMESH_DEV_KEY: z.string().min(16).optional(),
+  REELMESH_EVENTS_SECRET: z.string().min(16),
+  REELMESH_PLAYBACK_SECRET: z.string().min(16),
+  AWS_REGION: z.string().min(1),
+  AWS_ACCESS_KEY_ID: z.string().min(1),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1),
+  AWS_ENDPOINT_URL: z.url().optional(),
+  SQS_QUEUE_URL_STANDARD: z.url(),
+  SQS_QUEUE_URL_ECONOMY: z.url().optional(),
+  S3_BUCKET: z.string().min(1),
+  /** Public origin of this API, if it differs from the request's (e.g. behind a proxy). */
+  PUBLIC_URL: z.url().optional(),
+});
+export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
+
+/** Parsed once per isolate; a misconfigured edge fails closed with 503, never open. */
+let cached: { source: Env; config: EdgeConfig } | undefined;
+
+export function edgeConfig(env: Env): EdgeConfig {
+  if (cached?.source === env) return cached.config;
+  const parsed = EdgeConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => i.path.join(".")).join(", "));
+  }
+  cached = { source: env, config: parsed.data };
+  return parsed.data;
+}
+
+export class ConfigError extends Error {
+  constructor(fields: string) {
+    super(`edge configuration is missing or invalid: ${fields}`);
+  }
+}

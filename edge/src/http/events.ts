@@ -1,0 +1,41 @@
+import { Hono } from "hono";
+import { WorkerEventSchema } from "../../../shared/schemas/events.ts";
+import { JOB_ID_PATTERN } from "../../../shared/ids.ts";
+import { SIGNATURE_HEADER, verifyBody } from "../../../shared/signing.ts";
+import { edgeConfig, type Env } from "../env.ts";
+import { ApiError } from "./problem.ts";
+import { fieldErrors } from "./validation.ts";
+import { jobStub } from "./videos.ts";
+
+/**
+ * `POST /internal/events`: signed calls from GPU functions (shared/signing.ts). The
+ * signature is checked over the raw body before anything is parsed; events are applied
+ * idempotently by the job's Durable Object.
+ */
+export const events = new Hono<{ Bindings: Env }>();
+
+const MAX_EVENT_BYTES = 64 * 1024;
+
+events.post("/events", async (c) => {
+  const secret = edgeConfig(c.env).REELMESH_EVENTS_SECRET;
+  const body = await c.req.text();
+  if (body.length > MAX_EVENT_BYTES) throw new ApiError(413, "body_too_large", "Event too large", `At most ${MAX_EVENT_BYTES} bytes.`);
+  const verdict = await verifyBody(secret, body, c.req.header(SIGNATURE_HEADER));
+  if (!verdict.ok) throw new ApiError(401, "invalid_signature", "Event signature rejected", `signature ${verdict.reason}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new ApiError(400, "invalid_json", "Body is not valid JSON", "The event could not be parsed as JSON.");
+  }
+  const parsed = WorkerEventSchema.safeParse(json);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error);
+    throw new ApiError(400, "validation_failed", "Invalid event", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
+  }
+  const event = parsed.data;
+  if (!JOB_ID_PATTERN.test(event.job_id)) throw new ApiError(404, "video_not_found", "Video not found", `No video ${event.job_id}.`);
+  const result = await jobStub(c.env, event.job_id).apply(event);
+  if (!result.found) throw new ApiError(404, "video_not_found", "Video not found", `No video ${event.job_id}.`);
+  return c.json({ applied: result.applied });
+});

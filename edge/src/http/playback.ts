@@ -1,0 +1,81 @@
+import { Hono, type Context } from "hono";
+import { edgeConfig, type Env } from "../env.ts";
+import { getObject } from "../aws/s3.ts";
+import { contiguousChunks, isTerminal } from "../jobs/record.ts";
+import { renderPlaylist } from "../playback/playlist.ts";
+import { verifyPlaybackToken } from "../playback/token.ts";
+import { accountForKey, bearerKey, type AuthVariables } from "./auth.ts";
+import { ApiError } from "./problem.ts";
+import { loadJob } from "./videos.ts";
+
+/**
+ * Playback: the playlist and the files it names, proxied from S3 rather than redirected to
+ * presigned URLs: the bucket stays private, a player talks to one origin (no CORS or
+ * redirect quirks on phones), the edge checks that a segment is committed before serving
+ * it, and immutable segments can be cached at the edge. Access: the API key, or the signed
+ * playback token that the job view hands out (and the playlist carries on to each URI).
+ */
+type App = { Bindings: Env; Variables: AuthVariables };
+export const playback = new Hono<App>();
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+/** Who may read this job's media: returns the query string to propagate, or throws 401/404. */
+async function authorize(c: Context<App>, id: string): Promise<{ query: string; account: string | null }> {
+  const token = c.req.query("token");
+  if (token !== undefined) {
+    if (!(await verifyPlaybackToken(edgeConfig(c.env).REELMESH_PLAYBACK_SECRET, id, token))) {
+      throw new ApiError(401, "invalid_playback_token", "Playback token invalid or expired", "Fetch the video again for a fresh playback URL.");
+    }
+    return { query: `?token=${token}`, account: null };
+  }
+  const account = await accountForKey(c.env, bearerKey(c.req.header("authorization")));
+  if (!account) {
+    throw new ApiError(401, "unauthorized", "Missing or invalid API key", "Send `Authorization: Bearer <key>` or use the signed playback URL.", {
+      headers: { "www-authenticate": 'Bearer realm="reelmesh"' },
+    });
+  }
+  return { query: "", account };
+}
+
+playback.get("/:id/stream.m3u8", async (c) => {
+  const id = c.req.param("id");
+  const { query, account } = await authorize(c, id);
+  const job = await loadJob(c, id, account);
+  return c.body(renderPlaylist(job, query), 200, {
+    "content-type": "application/vnd.apple.mpegurl",
+    // A growing playlist must be re-fetched; a finished one never changes again.
+    "cache-control": isTerminal(job.status) ? "private, max-age=3600" : "no-store",
+  });
+});
+
+playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s)}", async (c) => {
+  const id = c.req.param("id");
+  const file = c.req.param("file");
+  const { account } = await authorize(c, id);
+  const job = await loadJob(c, id, account);
+  let key: string | undefined;
+  if (file === "init.mp4") {
+    key = job.init?.key;
+  } else {
+    const index = Number(file.slice(4, 9));
+    key = contiguousChunks(job).find((ch) => ch.index === index)?.key;
+  }
+  if (!key) throw new ApiError(404, "segment_not_ready", "Segment not available", `${file} is not (yet) part of video ${id}.`);
+  const range = c.req.header("range");
+  const upstream = await getObject(edgeConfig(c.env), key, range);
+  if (upstream.status !== 200 && upstream.status !== 206) {
+    // Listed as committed but not readable: a storage fault, not the client's.
+    throw new ApiError(502, "storage_unavailable", "Could not read the segment", `storage answered ${upstream.status} for ${file}`);
+  }
+  const headers = new Headers({
+    "content-type": file.endsWith(".mp4") ? "video/mp4" : "video/iso.segment",
+    "cache-control": IMMUTABLE,
+    "accept-ranges": "bytes",
+  });
+  for (const h of ["content-length", "content-range", "etag", "last-modified"]) {
+    const v = upstream.headers.get(h);
+    if (v) headers.set(h, v);
+  }
+  return new Response(upstream.body, { status: upstream.status, headers });
+});

@@ -1,0 +1,47 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/**
+ * Errors as RFC 9457 problem details. Every problem has a stable `code` (clients branch on
+ * it, never on `detail`), mirrored in `type`. One place maps errors to responses.
+ */
+export const PROBLEM_BASE = "https://reelmesh.dev/problems/";
+
+export interface FieldError {
+  field: string;
+  code: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly code: string;
+  readonly title: string;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(status: ContentfulStatusCode, code: string, title: string, detail?: string, opts: { errors?: FieldError[]; headers?: Record<string, string> } = {}) {
+    super(detail ?? title);
+    this.status = status;
+    this.code = code;
+    this.title = title;
+    this.errors = opts.errors;
+    this.headers = opts.headers ?? {};
+  }
+}
+
+export function problemResponse(c: Context, err: ApiError): Response {
+  const body = {
+    type: `${PROBLEM_BASE}${err.code}`,
+    title: err.title,
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+    instance: new URL(c.req.url).pathname,
+    ...(err.errors ? { errors: err.errors } : {}),
+  };
+  return new Response(JSON.stringify(body), {
+    status: err.status,
+    headers: { "content-type": "application/problem+json", "cache-control": "no-store", ...err.headers },
+  });
+}

@@ -1,0 +1,165 @@
+import { Hono, type Context } from "hono";
+import { newJobId, JOB_ID_PATTERN } from "../../../shared/ids.ts";
+import { outputPrefix } from "../../../shared/layout.ts";
+import { MODELS, frameSize, type ModelSpec } from "../../../shared/models.ts";
+import type { JobMessage } from "../../../shared/schemas/job-message.ts";
+import { CreateVideoRequestSchema, MAX_SEED, type CreateVideoRequest } from "../../../shared/schemas/request.ts";
+import { enqueueJob } from "../aws/sqs.ts";
+import { edgeConfig, type Env } from "../env.ts";
+import { contiguousChunks, type JobRecord } from "../jobs/record.ts";
+import { issuePlaybackToken } from "../playback/token.ts";
+import { requireApiKey, type AuthVariables } from "./auth.ts";
+import { ApiError, type FieldError } from "./problem.ts";
+import { fieldErrors } from "./validation.ts";
+
+/** `POST /v1/videos`, `GET /v1/videos/:id` (DESIGN.md, Public API). */
+type App = { Bindings: Env; Variables: AuthVariables };
+export const videos = new Hono<App>();
+
+/** Largest request body accepted; a prompt is at most 2000 characters. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+export function origin(c: Context<App>): string {
+  return edgeConfig(c.env).PUBLIC_URL?.replace(/\/$/, "") ?? new URL(c.req.url).origin;
+}
+
+export function jobStub(env: Env, id: string) {
+  return env.JOBS.get(env.JOBS.idFromName(id));
+}
+
+/** A job the caller may see, or 404 (another account's job is indistinguishable from none). */
+export async function loadJob(c: Context<App>, id: string, account: string | null): Promise<JobRecord> {
+  const job = JOB_ID_PATTERN.test(id) ? await jobStub(c.env, id).get() : null;
+  if (!job || (account !== null && job.account_id !== account)) {
+    throw new ApiError(404, "video_not_found", "Video not found", `No video ${id} in this account.`);
+  }
+  return job;
+}
+
+async function readBody(c: Context<App>): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) {
+    throw new ApiError(415, "unsupported_media_type", "Body must be JSON", "Send `Content-Type: application/json`.");
+  }
+  const text = await c.req.text();
+  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
+    throw new ApiError(413, "body_too_large", "Request body too large", `At most ${MAX_BODY_BYTES} bytes.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "invalid_json", "Body is not valid JSON", "The request body could not be parsed as JSON.");
+  }
+}
+
+/** Rules that depend on the chosen model (the schema checks the rest). */
+function modelErrors(req: CreateVideoRequest, spec: ModelSpec): FieldError[] {
+  const errors: FieldError[] = [];
+  const resolution = req.resolution ?? spec.defaultResolution;
+  if (!(resolution in spec.resolutions)) {
+    errors.push({ field: "resolution", code: "unsupported", message: `${req.model} supports ${Object.keys(spec.resolutions).join(", ")}` });
+  }
+  if (!spec.aspectRatios.includes(req.aspect_ratio)) {
+    errors.push({ field: "aspect_ratio", code: "unsupported", message: `${req.model} supports ${spec.aspectRatios.join(", ")}` });
+  }
+  if (req.duration_s > spec.maxDurationS) {
+    errors.push({ field: "duration_s", code: "too_big", message: `${req.model} makes clips of at most ${spec.maxDurationS} s` });
+  }
+  if (req.steps !== undefined && req.steps > spec.maxSteps) {
+    errors.push({ field: "steps", code: "too_big", message: `${req.model} allows at most ${spec.maxSteps} steps` });
+  }
+  return errors;
+}
+
+export async function jobView(c: Context<App>, job: JobRecord) {
+  const base = `${origin(c)}/v1/videos/${job.id}`;
+  const token = await issuePlaybackToken(edgeConfig(c.env).REELMESH_PLAYBACK_SECRET, job.id);
+  const ready = contiguousChunks(job).length;
+  return {
+    id: job.id,
+    object: "video",
+    status: job.status,
+    created_at: job.created_at,
+    started_at: job.started_at,
+    completed_at: job.completed_at,
+    model: job.model,
+    prompt: job.prompt,
+    negative_prompt: job.negative_prompt,
+    duration_s: job.duration_s,
+    aspect_ratio: job.aspect_ratio,
+    resolution: job.resolution,
+    width: job.width,
+    height: job.height,
+    fps: job.fps,
+    seed: job.seed,
+    steps: job.steps,
+    guidance: job.guidance,
+    tier: job.tier,
+    chunks_ready: ready,
+    total_chunks: job.total_chunks,
+    seconds_ready: Math.round(job.chunks.slice(0, ready).reduce((s, ch) => s + ch.duration_s, 0) * 1000) / 1000,
+    progress: job.progress,
+    playback: {
+      hls_url: `${base}/stream.m3u8`,
+      /** For a phone: needs no API key; expires (see token.ts). */
+      signed_hls_url: `${base}/stream.m3u8?token=${token}`,
+    },
+    usage: job.usage,
+    error: job.error,
+    metadata: job.metadata,
+  };
+}
+
+videos.post("/", requireApiKey, async (c) => {
+  const cfg = edgeConfig(c.env);
+  const parsed = CreateVideoRequestSchema.safeParse(await readBody(c));
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error);
+    throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
+  }
+  const req = parsed.data;
+  const spec: ModelSpec = MODELS[req.model];
+  const errors = modelErrors(req, spec);
+  if (errors.length > 0) {
+    throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
+  }
+
+  const resolution = req.resolution ?? spec.defaultResolution;
+  const { width, height } = frameSize(spec.resolutions[resolution as keyof typeof spec.resolutions] as number, req.aspect_ratio);
+  const totalChunks = Math.ceil((req.duration_s * spec.fps) / spec.chunkFrames);
+  const id = newJobId();
+  const now = new Date().toISOString();
+  const seed = req.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]! % (MAX_SEED + 1);
+  const record: JobRecord = {
+    id, account_id: c.get("accountId"), status: "queued", created_at: now, updated_at: now, started_at: null, completed_at: null,
+    model: req.model, prompt: req.prompt, negative_prompt: req.negative_prompt ?? "", duration_s: req.duration_s,
+    aspect_ratio: req.aspect_ratio, resolution, width, height, fps: spec.fps, seed,
+    steps: req.steps ?? spec.defaultSteps, guidance: req.guidance ?? spec.defaultGuidance, tier: req.tier,
+    chunk_frames: spec.chunkFrames, total_chunks: totalChunks, codecs: null, init: null, chunks: [], progress: null,
+    usage: null, error: null, worker_id: null, metadata: req.metadata ?? {},
+  };
+  const stub = jobStub(c.env, id);
+  await stub.create(record);
+
+  const message: JobMessage = {
+    v: 1, job_id: id, account_id: record.account_id, model: req.model, prompt: record.prompt, negative_prompt: record.negative_prompt,
+    seed, steps: record.steps, guidance: record.guidance, width, height, fps: spec.fps, chunk_frames: spec.chunkFrames,
+    num_chunks: totalChunks, tier: req.tier, output: { bucket: cfg.S3_BUCKET, prefix: outputPrefix(id) },
+    events_url: `${origin(c)}/internal/events`, enqueued_at: now,
+  };
+  try {
+    await enqueueJob(cfg, message);
+  } catch (err) {
+    // Nothing will run it: record that, and tell the caller to retry (nothing was charged).
+    await stub.fail("enqueue_failed", (err as Error).message);
+    throw new ApiError(503, "queue_unavailable", "Could not queue the job", "The job queue is unavailable; retry shortly.", { headers: { "retry-after": "5" } });
+  }
+  c.header("location", `/v1/videos/${id}`);
+  return c.json(await jobView(c, record), 202);
+});
+
+videos.get("/:id", requireApiKey, async (c) => {
+  const job = await loadJob(c, c.req.param("id"), c.get("accountId"));
+  c.header("cache-control", "no-store");
+  return c.json(await jobView(c, job));
+});

@@ -1,0 +1,6 @@
+import { app } from "./app.ts";
+import type { Env } from "./env.ts";
+
+export { JobObject } from "./jobs/job-object.ts";
+
+export default app satisfies ExportedHandler<Env>;

@@ -1,0 +1,102 @@
+import type { WorkerEvent } from "../../../shared/schemas/events.ts";
+import type { ErrorInfo, Usage } from "../../../shared/schemas/manifest.ts";
+import type { JobStatus, Tier } from "../../../shared/schemas/request.ts";
+
+/** A job's state as its Durable Object keeps it. */
+export interface JobRecord {
+  id: string;
+  account_id: string;
+  status: JobStatus;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  model: string;
+  prompt: string;
+  negative_prompt: string;
+  duration_s: number;
+  aspect_ratio: string;
+  resolution: string;
+  width: number;
+  height: number;
+  fps: number;
+  seed: number;
+  steps: number;
+  guidance: number;
+  tier: Tier;
+  chunk_frames: number;
+  total_chunks: number;
+  codecs: string | null;
+  init: { key: string; bytes: number } | null;
+  chunks: { index: number; key: string; frames: number; duration_s: number; bytes: number }[];
+  progress: { chunk: number; step: number; steps: number } | null;
+  usage: Usage | null;
+  error: ErrorInfo | null;
+  worker_id: string | null;
+  metadata: Record<string, string>;
+}
+
+const TERMINAL: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "canceled"]);
+
+export const isTerminal = (status: JobStatus) => TERMINAL.has(status);
+
+/**
+ * Applies a worker event. Idempotent and monotonic: a repeated or late event never moves a
+ * job backwards, and nothing changes a finished job. Returns whether anything changed.
+ */
+export function applyEvent(job: JobRecord, event: WorkerEvent, now: string): boolean {
+  if (isTerminal(job.status)) return false;
+  const run = () => {
+    if (job.status === "queued") {
+      job.status = "running";
+      job.started_at ??= now;
+    }
+    job.worker_id = event.worker_id;
+  };
+  switch (event.type) {
+    case "started":
+      run();
+      break;
+    case "progress":
+      run();
+      job.progress = { chunk: event.chunk, step: event.step, steps: event.steps };
+      break;
+    case "chunk": {
+      run();
+      if (event.chunk.index >= job.total_chunks) return false;
+      job.init ??= event.init;
+      job.codecs ??= event.codecs;
+      if (!job.chunks.some((c) => c.index === event.chunk.index)) {
+        const { index, key, frames, duration_s, bytes } = event.chunk;
+        job.chunks.push({ index, key, frames, duration_s, bytes });
+        job.chunks.sort((a, b) => a.index - b.index);
+      }
+      break;
+    }
+    case "completed":
+      run();
+      job.status = "succeeded";
+      job.usage = event.usage;
+      job.completed_at = now;
+      job.progress = null;
+      break;
+    case "failed":
+      job.status = "failed";
+      job.error = event.error;
+      job.completed_at = now;
+      job.progress = null;
+      break;
+  }
+  job.updated_at = now;
+  return true;
+}
+
+/** Chunks playable in order from the start: the playlist lists only these. */
+export function contiguousChunks(job: JobRecord): JobRecord["chunks"] {
+  const out: JobRecord["chunks"] = [];
+  for (const c of job.chunks) {
+    if (c.index !== out.length) break;
+    out.push(c);
+  }
+  return out;
+}
