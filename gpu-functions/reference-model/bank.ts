@@ -28,10 +28,11 @@ function centre(motion: Motion, phase: number, g: BankGeometry): { x: number; y:
       const height = Math.abs(Math.sin(Math.PI * u));
       return { x: 0.5 * g.w, y: (0.78 - 0.5 * height) * g.h };
     }
+    // Starts centred, crosses one frame width per period, and wraps around the edge.
     case "left":
-      return { x: (1 - u) * g.w, y: 0.5 * g.h };
+      return { x: (0.5 - u) * g.w, y: 0.5 * g.h };
     case "right":
-      return { x: u * g.w, y: 0.5 * g.h };
+      return { x: (0.5 + u) * g.w, y: 0.5 * g.h };
     case "orbit": {
       const r = 0.28 * g.w;
       return { x: 0.5 * g.w + r * Math.cos(2 * Math.PI * u), y: 0.5 * g.h + r * Math.sin(2 * Math.PI * u) };

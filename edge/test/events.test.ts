@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { call, createJob, postEvent, putObject } from "./support.ts";
+
+const usage = { gpu_s: 1.5, encode_s: 0.4, bytes_stored: 1000 };
+
+function chunkEvent(id: string, index: number) {
+  return {
+    type: "chunk", job_id: id, total_chunks: 2, codecs: "avc1.64000b", init: { key: `videos/${id}/init.mp4`, bytes: 4 },
+    chunk: { index, key: `videos/${id}/seg-${String(index).padStart(5, "0")}.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+  };
+}
+
+async function playlist(id: string): Promise<string> {
+  const res = await call(`/v1/videos/${id}/stream.m3u8`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
+  // Decoded by hand: workerd warns on .text() for a non-text content type.
+  return new TextDecoder().decode(await res.arrayBuffer());
+}
+
+const segments = (m3u8: string) => m3u8.split("\n").filter((l) => l && !l.startsWith("#"));
+
+describe("worker events", () => {
+  it("refuses unsigned, forged and stale events and changes nothing", async () => {
+    const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
+    const unsigned = await call("/internal/events", { method: "POST", key: null, body: JSON.stringify({ type: "started", job_id: id, worker_id: "w", at: new Date().toISOString() }) });
+    expect(unsigned.status).toBe(401);
+    expect((await postEvent({ type: "started", job_id: id }, { secret: "not-the-secret-0123456789" })).status).toBe(401);
+    const stale = await postEvent({ type: "started", job_id: id }, { nowS: Math.floor(Date.now() / 1000) - 3600 });
+    expect(stale.status).toBe(401);
+    expect(((await stale.json()) as { code: string }).code).toBe("invalid_signature");
+    expect(await (await call(`/v1/videos/${id}`)).json()).toMatchObject({ status: "queued" });
+  });
+
+  it("rejects a signed but malformed event with 400 and an unknown job with 404", async () => {
+    const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
+    const bad = await postEvent({ type: "chunk", job_id: id });
+    expect(bad.status).toBe(400);
+    const unknown = await postEvent({ type: "started", job_id: "vid_00000000000000000000000000" });
+    expect(unknown.status).toBe(404);
+  });
+
+  it("grows an EVENT playlist per chunk, ends it on completion, and never moves a job backwards", async () => {
+    const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
+    let m3u8 = await playlist(id);
+    expect(m3u8).toContain("#EXT-X-PLAYLIST-TYPE:EVENT");
+    expect(segments(m3u8)).toEqual([]);
+    expect(m3u8).not.toContain("#EXT-X-ENDLIST");
+
+    expect((await postEvent({ type: "started", job_id: id })).status).toBe(200);
+    // Chunk 1 before chunk 0: stored, but not listed until the gap is filled.
+    expect((await postEvent(chunkEvent(id, 1))).status).toBe(200);
+    expect(segments(await playlist(id))).toEqual([]);
+    expect((await postEvent(chunkEvent(id, 0))).status).toBe(200);
+    m3u8 = await playlist(id);
+    expect(m3u8).toContain('#EXT-X-MAP:URI="init.mp4"');
+    expect(m3u8).toContain("#EXT-X-VERSION:7");
+    expect(m3u8).toContain("#EXT-X-TARGETDURATION:1");
+    expect(segments(m3u8)).toEqual(["seg-00000.m4s", "seg-00001.m4s"]);
+    expect(m3u8).not.toContain("#EXT-X-ENDLIST");
+
+    const repeat = await postEvent(chunkEvent(id, 0));
+    expect(await repeat.json()).toEqual({ applied: true });
+    expect(segments(await playlist(id))).toHaveLength(2);
+
+    expect((await postEvent({ type: "completed", job_id: id, usage, total_chunks: 2 })).status).toBe(200);
+    m3u8 = await playlist(id);
+    expect(m3u8.trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
+
+    const late = await postEvent({ type: "progress", job_id: id, chunk: 1, step: 3, steps: 12 });
+    expect(await late.json()).toEqual({ applied: false });
+    const failed = await postEvent({ type: "failed", job_id: id, error: { code: "x", message: "late" }, retryable: false });
+    expect(await failed.json()).toEqual({ applied: false });
+    expect(await (await call(`/v1/videos/${id}`)).json()).toMatchObject({ status: "succeeded", chunks_ready: 2, usage });
+  });
+
+  it("records a failure with its error and ends the playlist", async () => {
+    const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
+    await postEvent({ type: "failed", job_id: id, error: { code: "generation_failed", message: "out of memory" }, retryable: false });
+    expect(await (await call(`/v1/videos/${id}`)).json()).toMatchObject({ status: "failed", error: { code: "generation_failed" } });
+    expect((await playlist(id)).trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
+  });
+});
+
+describe("segments", () => {
+  it("serves committed segments from S3 with the key or the signed playback URL, with ranges", async () => {
+    const { id, signed_hls_url } = await createJob({ prompt: "a ball", duration_s: 2 });
+    const init = new Uint8Array([1, 2, 3, 4]);
+    const seg = new Uint8Array([9, 8, 7, 6, 5, 4, 3, 2]);
+    await putObject(`videos/${id}/init.mp4`, init);
+    await putObject(`videos/${id}/seg-00000.m4s`, seg);
+
+    const early = await call(`/v1/videos/${id}/seg-00000.m4s`);
+    expect(early.status).toBe(404);
+    expect(((await early.json()) as { code: string }).code).toBe("segment_not_ready");
+
+    await postEvent(chunkEvent(id, 0));
+    const res = await call(`/v1/videos/${id}/seg-00000.m4s`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toContain("immutable");
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(seg);
+    const part = await call(`/v1/videos/${id}/seg-00000.m4s`, { headers: { range: "bytes=2-4" } });
+    expect(part.status).toBe(206);
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(seg.subarray(2, 5));
+
+    // A phone gets the signed URL: no key, and every URI in the playlist carries the token.
+    const url = new URL(signed_hls_url);
+    const m3u8 = new TextDecoder().decode(await (await call(`${url.pathname}${url.search}`, { key: null })).arrayBuffer());
+    const token = url.searchParams.get("token")!;
+    expect(m3u8).toContain(`init.mp4?token=${token}`);
+    expect(segments(m3u8)).toEqual([`seg-00000.m4s?token=${token}`]);
+    const viaToken = await call(`/v1/videos/${id}/init.mp4?token=${token}`, { key: null });
+    expect(new Uint8Array(await viaToken.arrayBuffer())).toEqual(init);
+
+    const other = await createJob({ prompt: "a ball", duration_s: 2 });
+    expect((await call(`/v1/videos/${other.id}/stream.m3u8?token=${token}`, { key: null })).status).toBe(401);
+    expect((await call(`/v1/videos/${id}/stream.m3u8?token=${token.slice(0, -1)}0`, { key: null })).status).toBe(401);
+    expect((await call(`/v1/videos/${id}/stream.m3u8`, { key: null })).status).toBe(401);
+  });
+});

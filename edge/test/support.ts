@@ -1,0 +1,56 @@
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { AwsClient } from "aws4fetch";
+import { env, SELF } from "cloudflare:test";
+import { signBody, SIGNATURE_HEADER } from "../../shared/signing.ts";
+
+/** Helpers for edge tests: they run inside workerd and speak real SQS/S3 to the emulator. */
+export const cfg = env as unknown as Record<string, string>;
+export const KEY = cfg.REELMESH_DEV_KEY!;
+
+export function call(path: string, init: RequestInit & { key?: string | null } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const key = init.key === undefined ? KEY : init.key;
+  if (key) headers.set("authorization", `Bearer ${key}`);
+  if (init.body && !headers.has("content-type")) headers.set("content-type", "application/json");
+  return SELF.fetch(`http://edge.test${path}`, { ...init, headers });
+}
+
+const sqs = new SQSClient({
+  region: cfg.AWS_REGION!,
+  endpoint: cfg.AWS_ENDPOINT_URL!,
+  credentials: { accessKeyId: cfg.AWS_ACCESS_KEY_ID!, secretAccessKey: cfg.AWS_SECRET_ACCESS_KEY! },
+});
+
+/** Receives and deletes everything waiting in a queue; returns the bodies, parsed. */
+export async function drain(queueUrl: string): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (;;) {
+    const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (!res.Messages?.length) return out;
+    for (const m of res.Messages) {
+      out.push(JSON.parse(m.Body!));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+    }
+  }
+}
+
+const s3 = new AwsClient({ accessKeyId: cfg.AWS_ACCESS_KEY_ID!, secretAccessKey: cfg.AWS_SECRET_ACCESS_KEY!, region: cfg.AWS_REGION!, service: "s3" });
+
+export async function putObject(key: string, body: Uint8Array): Promise<void> {
+  const res = await s3.fetch(`${cfg.AWS_ENDPOINT_URL}/${cfg.S3_BUCKET}/${key}`, { method: "PUT", body });
+  if (!res.ok) throw new Error(`put ${key}: ${res.status} ${await res.text()}`);
+}
+
+/** Posts a worker event signed as a GPU function would (or with `secret` to forge one). */
+export async function postEvent(event: Record<string, unknown>, opts: { secret?: string; nowS?: number } = {}): Promise<Response> {
+  const body = JSON.stringify({ worker_id: "test-worker", at: new Date().toISOString(), ...event });
+  const signature = await signBody(opts.secret ?? cfg.REELMESH_EVENTS_SECRET!, body, opts.nowS);
+  return SELF.fetch("http://edge.test/internal/events", { method: "POST", body, headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature } });
+}
+
+export async function createJob(body: Record<string, unknown> = { prompt: "a red ball bouncing", duration_s: 4 }): Promise<{ id: string; signed_hls_url: string }> {
+  const res = await call("/v1/videos", { method: "POST", body: JSON.stringify(body) });
+  if (res.status !== 202) throw new Error(`create: ${res.status} ${await res.text()}`);
+  const job = (await res.json()) as { id: string; playback: { signed_hls_url: string } };
+  return { id: job.id, signed_hls_url: job.playback.signed_hls_url };
+}

@@ -1,0 +1,46 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+import { freePort } from "../infra/local/processes.ts";
+import { RESOURCE_NAMES } from "../infra/local/resources.ts";
+
+/**
+ * Edge tests run inside workerd (the Workers runtime) via @cloudflare/vitest-plugin, against
+ * the real SQS/S3 protocols of the local emulator, which globalSetup starts in Node.
+ * The secrets below are test-only values, never used anywhere else.
+ */
+const emulatorPort = Number(process.env.REELMESH_TEST_EMULATOR_PORT ?? (await freePort()));
+process.env.REELMESH_TEST_EMULATOR_PORT = String(emulatorPort);
+const endpoint = `http://127.0.0.1:${emulatorPort}`;
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  // The emulator's package ships source maps without sources; vite would warn per file.
+  logLevel: "error",
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: here("./wrangler.jsonc") },
+      miniflare: {
+        bindings: {
+          REELMESH_DEV_KEY: "rm_test_key_for_workerd_tests_only",
+          REELMESH_EVENTS_SECRET: "test-events-secret-not-for-production",
+          REELMESH_PLAYBACK_SECRET: "test-playback-secret-not-for-production",
+          AWS_REGION: "us-east-1",
+          AWS_ACCESS_KEY_ID: "reelmesh-local",
+          AWS_SECRET_ACCESS_KEY: "reelmesh-local-secret",
+          AWS_ENDPOINT_URL: endpoint,
+          SQS_QUEUE_URL_STANDARD: `${endpoint}/000000000000/${RESOURCE_NAMES.standardQueue}`,
+          SQS_QUEUE_URL_ECONOMY: `${endpoint}/000000000000/${RESOURCE_NAMES.economyQueue}`,
+          S3_BUCKET: RESOURCE_NAMES.bucket,
+        },
+      },
+    }),
+  ],
+  test: {
+    name: "edge",
+    root: here("."),
+    include: ["test/**/*.test.ts"],
+    globalSetup: [here("./test/emulator.setup.ts")],
+    testTimeout: 30_000,
+  },
+});
