@@ -122,7 +122,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       args: ["dev", "--config", "edge/wrangler.jsonc", "--ip", "127.0.0.1", "--port", String(edgePort),
         "--inspector-port", String(await freePort()), "--persist-to", join(stateDir, "wrangler"),
         "--env-file", edgeEnvFile, "--show-interactive-dev-session=false", "--log-level", "warn"],
-      env: { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", CI: "true" },
+      // Offline: do not try to download the `Request.cf` sample (it only logs a failure).
+      env: { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" },
       cwd: ROOT,
       onLine: log,
     });
