@@ -29,6 +29,8 @@ export interface GeneratedChunk {
   /** Milliseconds inside ONNX Runtime for this chunk (denoise + decode). */
   onnxMs: number;
   denoiseMs: number;
+  /** Each denoiser run, in order (one per step; cond and uncond share a run). */
+  stepMs: number[];
   decodeMs: number;
 }
 
@@ -79,13 +81,15 @@ export async function* generate(model: LoadedModel, req: GenerateRequest, stats?
     if (io.denoiser.frame_index) feeds[io.denoiser.frame_index] = new ort.Tensor("int64", frameIndex, [F]);
     const guided = new Float32Array(size);
     let denoiseMs = 0;
+    const stepMs: number[] = [];
     for (let i = 0; i < scheduler.timesteps.length; i++) {
       for (let b = 0; b < batch; b++) input.set(x, b * size);
       feeds[io.denoiser.sample] = new ort.Tensor("float32", input, latentDims);
       feeds[io.denoiser.timestep] = new ort.Tensor("float32", new Float32Array(batch).fill(scheduler.timesteps[i]!), [batch]);
       t0 = performance.now();
       const out = (await model.sessions.denoiser.run(feeds))[io.denoiser.out]!.data as Float32Array;
-      denoiseMs += performance.now() - t0;
+      stepMs.push(performance.now() - t0);
+      denoiseMs += stepMs.at(-1)!;
       if (useCfg) {
         // ε = ε_uncond + g · (ε_cond − ε_uncond)
         for (let j = 0; j < size; j++) guided[j] = out[size + j]! + req.guidance * (out[j]! - out[size + j]!);
@@ -109,6 +113,7 @@ export async function* generate(model: LoadedModel, req: GenerateRequest, stats?
       height: height!,
       onnxMs: denoiseMs + decodeMs,
       denoiseMs,
+      stepMs,
       decodeMs,
     };
   }

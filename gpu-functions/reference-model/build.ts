@@ -21,14 +21,29 @@ import {
  *   μ plus seed-dependent texture of scale σ.
  * - VAE decoder: a 1×1 channel mix, bilinear ×4 upsampling (as matrices) and tanh.
  */
-export const REFERENCE_MODEL_ID = "reelmesh-ref-tiny";
-export const DEFAULT_BUILD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "build", REFERENCE_MODEL_ID);
+/**
+ * Two sizes of the same model (issue 3): `tiny` for tests and the local stack, `heavy` (a
+ * 576x1024 clip: 16x the latent cells, 8x upsampling) so a benchmark can see the engine's own
+ * overhead next to real per-step compute.
+ */
+export interface ReferenceSize {
+  id: string;
+  latentH: number;
+  latentW: number;
+  spatial: number;
+}
+export const REFERENCE_SIZES = {
+  tiny: { id: "reelmesh-ref-tiny", latentH: 64, latentW: 36, spatial: 4 },
+  heavy: { id: "reelmesh-ref-heavy", latentH: 128, latentW: 72, spatial: 8 },
+} as const satisfies Record<string, ReferenceSize>;
+export type ReferenceSizeName = keyof typeof REFERENCE_SIZES;
+
+export const REFERENCE_MODEL_ID = REFERENCE_SIZES.tiny.id;
+export const buildDir = (size: ReferenceSizeName) => resolve(dirname(fileURLToPath(import.meta.url)), "build", REFERENCE_SIZES[size].id);
+export const DEFAULT_BUILD_DIR = buildDir("tiny");
 
 const CHANNELS = 4;
 const FRAMES = 12;
-const LATENT_H = 64;
-const LATENT_W = 36;
-const SPATIAL = 4;
 const PERIOD = 24;
 const PRIOR_SIGMA = 0.015;
 const TRAIN_STEPS = 1000;
@@ -73,7 +88,8 @@ function selector(from: number, count: number): Float32Array {
   return w;
 }
 
-function denoiser(): Uint8Array {
+function denoiser(size: ReferenceSize): Uint8Array {
+  const { latentH: LATENT_H, latentW: LATENT_W } = size;
   const g = new GraphBuilder("denoiser");
   const x = g.input("sample", "float32", ["batch", CHANNELS, "frames", LATENT_H, LATENT_W]);
   const t = g.input("timestep", "float32", ["batch"]);
@@ -159,7 +175,8 @@ function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
-function vaeDecoder(): Uint8Array {
+function vaeDecoder(size: ReferenceSize): Uint8Array {
+  const { latentH: LATENT_H, latentW: LATENT_W, spatial: SPATIAL } = size;
   const g = new GraphBuilder("vae_decoder");
   const H = LATENT_H * SPATIAL;
   const W = LATENT_W * SPATIAL;
@@ -179,19 +196,21 @@ function vaeDecoder(): Uint8Array {
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
 
 /** Writes the package to `dir` (atomically: built aside, then renamed). Returns its manifest. */
-export async function buildReferenceModel(dir = DEFAULT_BUILD_DIR): Promise<ModelManifest> {
+export async function buildReferenceModel(sizeName: ReferenceSizeName = "tiny", dir = buildDir(sizeName)): Promise<ModelManifest> {
+  const size: ReferenceSize = REFERENCE_SIZES[sizeName];
+  const { latentH: LATENT_H, latentW: LATENT_W, spatial: SPATIAL } = size;
   const vocab = vocabulary();
   const tokenizer = JSON.stringify({ type: "word-level", lowercase: true, vocab }, null, 1);
   const files = {
     "text_encoder/model.onnx": textEncoder(vocab),
-    "denoiser/model.onnx": denoiser(),
-    "vae_decoder/model.onnx": vaeDecoder(),
+    "denoiser/model.onnx": denoiser(size),
+    "vae_decoder/model.onnx": vaeDecoder(size),
   };
   const latent = (name: string): TensorSpec => ({ name, dtype: "float32", shape: ["batch", CHANNELS, "frames", LATENT_H, LATENT_W] });
   const text: TensorSpec = { name: "last_hidden_state", dtype: "float32", shape: ["batch", "tokens", EMBED_DIM] };
   const manifest: ModelManifest = {
     format: MODEL_FORMAT,
-    id: REFERENCE_MODEL_ID,
+    id: size.id,
     version: "1",
     description: "Reference model: colours, shapes and motions in English and Chinese; exact posterior-mean denoiser.",
     graphs: {
@@ -243,8 +262,14 @@ export async function buildReferenceModel(dir = DEFAULT_BUILD_DIR): Promise<Mode
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const dir = resolve(process.argv[2] ?? DEFAULT_BUILD_DIR);
+  // npm run build:model [-- tiny|heavy [dir]]
+  const sizeName = (process.argv[2] ?? "tiny") as ReferenceSizeName;
+  if (!(sizeName in REFERENCE_SIZES)) {
+    console.error(`unknown size "${sizeName}"; valid: ${Object.keys(REFERENCE_SIZES).join(", ")}`);
+    process.exit(2);
+  }
+  const dir = resolve(process.argv[3] ?? buildDir(sizeName));
   const started = performance.now();
-  const manifest = await buildReferenceModel(dir);
+  const manifest = await buildReferenceModel(sizeName, dir);
   console.log(`built ${manifest.id} v${manifest.version} in ${dir} (${Math.round(performance.now() - started)} ms)`);
 }

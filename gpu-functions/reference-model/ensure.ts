@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildReferenceModel, DEFAULT_BUILD_DIR } from "./build.ts";
+import { buildDir, buildReferenceModel, type ReferenceSizeName } from "./build.ts";
 
 /**
  * The reference model is built, not downloaded (issue 3): a worker or test that finds no
@@ -21,12 +21,12 @@ async function builderFingerprint(): Promise<string> {
   return hash.digest("hex");
 }
 
-export async function ensureReferenceModel(dir = DEFAULT_BUILD_DIR): Promise<string> {
+export async function ensureReferenceModel(size: ReferenceSizeName = "tiny", dir = buildDir(size)): Promise<string> {
   const want = await builderFingerprint();
   const have = await readFile(join(dir, STAMP), "utf8").catch(() => "");
   if (have.trim() !== want) {
     try {
-      await buildReferenceModel(dir);
+      await buildReferenceModel(size, dir);
     } catch (err) {
       // Another process may have built it at the same moment; accept its result if current.
       const now = await readFile(join(dir, STAMP), "utf8").catch(() => "");

@@ -1,0 +1,99 @@
+import { availableParallelism } from "node:os";
+import { loadModel, type LoadedModel } from "../engine/model.ts";
+import { generate, type GeneratedChunk } from "../engine/pipeline.ts";
+import { ensureReferenceModel } from "../reference-model/ensure.ts";
+import { REFERENCE_SIZES, type ReferenceSizeName } from "../reference-model/build.ts";
+
+/**
+ * `npm run bench:engine [-- --json] [--sizes tiny,heavy] [--chunks N] [--steps N]`
+ *
+ * Per model size, on the CPU execution provider (or REELMESH_EXECUTION_PROVIDERS' first):
+ * per-stage milliseconds (text encoder, each denoise step, VAE decode), the engine's overhead
+ * = 1 − (time inside ONNX runs / wall time), the time to the first decoded chunk over the
+ * total, and throughput with 1, 2 and 4 jobs at once. Jobs do not share denoiser runs yet
+ * (dynamic batching is issue 3's next step), so the 2 and 4 figures are concurrency alone.
+ */
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const json = args.includes("--json");
+const sizes = opt("sizes", "tiny,heavy").split(",") as ReferenceSizeName[];
+const chunks = Number(opt("chunks", "4"));
+const steps = Number(opt("steps", "12"));
+const PROMPT = "a red ball bouncing";
+
+interface RunResult {
+  wallMs: number;
+  firstChunkMs: number;
+  textEncoderMs: number;
+  chunks: GeneratedChunk[];
+}
+
+async function run(model: LoadedModel, seed: number): Promise<RunResult> {
+  const t0 = performance.now();
+  const stats = { textEncoderMs: 0 };
+  const out: GeneratedChunk[] = [];
+  let firstChunkMs = 0;
+  for await (const c of generate(model, { prompt: PROMPT, negativePrompt: "", seed, steps, guidance: 3, numChunks: chunks }, stats)) {
+    if (out.length === 0) firstChunkMs = performance.now() - t0;
+    out.push(c);
+  }
+  return { wallMs: performance.now() - t0, firstChunkMs, textEncoderMs: stats.textEncoderMs, chunks: out };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const r1 = (n: number) => Math.round(n * 10) / 10;
+
+const report: Record<string, unknown> = { machine: { cores: availableParallelism(), node: process.version }, prompt: PROMPT, chunks, steps, sizes: {} };
+for (const size of sizes) {
+  if (!(size in REFERENCE_SIZES)) throw new Error(`unknown size "${size}"; valid: ${Object.keys(REFERENCE_SIZES).join(", ")}`);
+  const model = await loadModel(await ensureReferenceModel(size), {
+    providers: [(process.env.REELMESH_EXECUTION_PROVIDERS?.split(",")[0] ?? "cpu") as "cpu"],
+    allowCpuFallback: true,
+  });
+  await run(model, 0); // warm-up: first runs allocate and plan memory
+  const single = await run(model, 1);
+  const onnxMs = single.textEncoderMs + single.chunks.reduce((s, c) => s + c.onnxMs, 0);
+  const throughput: Record<string, number> = {};
+  for (const jobs of [1, 2, 4]) {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: jobs }, (_, i) => run(model, 100 + i)));
+    const seconds = (performance.now() - t0) / 1000;
+    throughput[`jobs_${jobs}`] = r1((jobs * chunks * single.chunks[0]!.frameCount) / seconds);
+  }
+  const c0 = single.chunks[0]!;
+  (report.sizes as Record<string, unknown>)[size] = {
+    model: model.manifest.id,
+    provider: model.provider,
+    frame: `${c0.width}x${c0.height}`,
+    text_encoder_ms: r1(single.textEncoderMs),
+    denoise_step_ms_median: r1(median(single.chunks.flatMap((c) => c.stepMs))),
+    denoise_steps_ms: single.chunks.map((c) => c.stepMs.map(r1)),
+    decode_ms_per_chunk: single.chunks.map((c) => r1(c.decodeMs)),
+    wall_ms: r1(single.wallMs),
+    onnx_ms: r1(onnxMs),
+    engine_overhead: Math.round((1 - onnxMs / single.wallMs) * 1000) / 1000,
+    first_chunk_ms: r1(single.firstChunkMs),
+    first_chunk_over_total: Math.round((single.firstChunkMs / single.wallMs) * 1000) / 1000,
+    frames_per_s: throughput,
+  };
+  await model.release();
+}
+
+if (json) {
+  console.log(JSON.stringify(report));
+} else {
+  console.log(`engine bench: "${PROMPT}", ${chunks} chunks x ${steps} steps, CFG batch 2; ${availableParallelism()} cores, Node ${process.version}`);
+  for (const [size, raw] of Object.entries(report.sizes as Record<string, Record<string, unknown>>)) {
+    const fps = raw.frames_per_s as Record<string, number>;
+    console.log(`\n${size} (${String(raw.model)}, ${String(raw.frame)}, ${String(raw.provider)} EP)`);
+    console.log(`  text encoder          ${String(raw.text_encoder_ms)} ms`);
+    console.log(`  denoise step (median) ${String(raw.denoise_step_ms_median)} ms`);
+    console.log(`  VAE decode per chunk  ${(raw.decode_ms_per_chunk as number[]).join(" / ")} ms`);
+    console.log(`  wall / inside ONNX    ${String(raw.wall_ms)} / ${String(raw.onnx_ms)} ms  → engine overhead ${(Number(raw.engine_overhead) * 100).toFixed(1)} %`);
+    console.log(`  first chunk           ${String(raw.first_chunk_ms)} ms = ${(Number(raw.first_chunk_over_total) * 100).toFixed(1)} % of total (ideal ≈ ${(100 / chunks).toFixed(1)} %)`);
+    console.log(`  frames/s, 1 / 2 / 4 concurrent jobs: ${fps.jobs_1} / ${fps.jobs_2} / ${fps.jobs_4}`);
+  }
+}
