@@ -42,10 +42,13 @@ export interface GenerateStats {
 export function toRgb24(planes: Float32Array, frames: number, height: number, width: number): Uint8Array {
   const plane = frames * height * width;
   const out = new Uint8Array(plane * 3);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) {
-      const v = Math.round((planes[c * plane + i]! + 1) * 127.5);
-      out[i * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+  // One pass per channel over contiguous memory; Uint8Array's store does not clamp, so clamp
+  // first; +0.5 then truncation rounds (values are non-negative after the clamp).
+  for (let c = 0; c < 3; c++) {
+    const src = planes.subarray(c * plane, (c + 1) * plane);
+    for (let i = 0, o = c; i < plane; i++, o += 3) {
+      const v = (src[i]! + 1) * 127.5 + 0.5;
+      out[o] = v <= 0 ? 0 : v >= 255 ? 255 : v;
     }
   }
   return out;
