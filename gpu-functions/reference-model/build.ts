@@ -3,6 +3,7 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MODEL_FORMAT, type ModelManifest, type TensorSpec } from "../engine/manifest.ts";
+import { alphasCumprod } from "../engine/scheduler.ts";
 import { buildBank } from "./bank.ts";
 import { GraphBuilder } from "./graph.ts";
 import {
@@ -51,17 +52,8 @@ const BETA_START = 0.00085;
 const BETA_END = 0.012;
 const MAX_TOKENS = 32;
 
-export function alphasCumprod(): Float32Array {
-  // "scaled_linear" as in Stable Diffusion: betas linear in sqrt space.
-  const out = new Float32Array(TRAIN_STEPS);
-  let prod = 1;
-  for (let i = 0; i < TRAIN_STEPS; i++) {
-    const sb = Math.sqrt(BETA_START) + ((Math.sqrt(BETA_END) - Math.sqrt(BETA_START)) * i) / (TRAIN_STEPS - 1);
-    prod *= 1 - sb * sb;
-    out[i] = prod;
-  }
-  return out;
-}
+/** The training noise schedule, as the manifest states it; the engine's scheduler reads the same. */
+const SCHEDULER = { type: "ddim", num_train_timesteps: TRAIN_STEPS, beta_start: BETA_START, beta_end: BETA_END, beta_schedule: "scaled_linear" } as const;
 
 function vocabulary(): string[] {
   return ["<pad>", "<unk>", ...Object.keys(LEXICON).sort()];
@@ -142,7 +134,7 @@ function denoiser(size: ReferenceSize): Uint8Array {
   // ᾱ_t from the training schedule; the posterior mean of x₀ under N(μ, σ²I):
   // x̂₀ = μ + κ (x_t − √ᾱ μ), κ = σ²√ᾱ / (ᾱσ² + 1 − ᾱ); ε̂ = (x_t − √ᾱ x̂₀) / √(1 − ᾱ).
   const abar = g.op("Reshape", [
-    g.op("Gather", [g.constant("alphas_cumprod", [TRAIN_STEPS], alphasCumprod()), g.op("Cast", [t], { to: 7 })], { axis: 0 }),
+    g.op("Gather", [g.constant("alphas_cumprod", [TRAIN_STEPS], Float32Array.from(alphasCumprod(SCHEDULER))), g.op("Cast", [t], { to: 7 })], { axis: 0 }),
     g.ints("abar_shape", [-1, 1, 1, 1, 1]),
   ]);
   const sqrtA = g.op("Sqrt", [abar]);
@@ -239,7 +231,7 @@ export async function buildReferenceModel(sizeName: ReferenceSizeName = "tiny", 
     latent: { channels: CHANNELS, frames: FRAMES, height: LATENT_H, width: LATENT_W, layout: "BCFHW" },
     conditioning_frames: 0,
     prediction_type: "epsilon",
-    scheduler: { type: "ddim", num_train_timesteps: TRAIN_STEPS, beta_start: BETA_START, beta_end: BETA_END, beta_schedule: "scaled_linear" },
+    scheduler: { ...SCHEDULER },
     vae: { scaling_factor: 1, spatial_factor: SPATIAL, temporal_factor: 1 },
     defaults: { steps: 12, guidance: 3 },
     fps: 12,

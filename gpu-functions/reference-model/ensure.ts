@@ -16,6 +16,7 @@ async function builderFingerprint(): Promise<string> {
   const sources = [
     ...(await readdir(HERE)).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).map((f) => join(HERE, f)),
     join(HERE, "../engine/manifest.ts"),
+    join(HERE, "../engine/scheduler.ts"),
   ].sort();
   for (const file of sources) hash.update(file.slice(HERE.length)).update(await readFile(file));
   return hash.digest("hex");
