@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SCHEDULERS } from "./scheduler.ts";
 
 /**
  * `model.json`: the model-package contract (DESIGN.md, issue 3). A folder with this manifest,
@@ -57,26 +58,34 @@ export const ModelManifestSchema = z.object({
   }),
   latent: z.object({
     channels: z.int().min(1),
-    /** Latent frames per chunk. */
+    /** Latent frames per denoiser window (conditioning frames included). */
     frames: z.int().min(1),
     height: z.int().min(1),
     width: z.int().min(1),
     layout: z.enum(["BCFHW", "BFCHW"]),
   }),
-  /** Latent frames of chunk k−1 that condition chunk k (0: continuity comes from frame_index). */
+  /**
+   * Latent frames of chunk k−1 that condition chunk k: the first n frames of every denoiser
+   * window hold the previous chunk's last n clean latents, re-noised to each step's level,
+   * and only the window's other frames are new (0: continuity comes from frame_index alone).
+   */
   conditioning_frames: z.int().min(0),
   prediction_type: z.enum(["epsilon", "v_prediction", "flow"]),
+  /** The default sampler and the training noise schedule (betas: ε/v models; shift: flow). */
   scheduler: z.object({
-    type: z.enum(["ddim"]),
+    type: z.enum(SCHEDULERS),
     num_train_timesteps: z.int().min(1),
-    beta_start: z.number().positive(),
-    beta_end: z.number().positive(),
-    beta_schedule: z.enum(["linear", "scaled_linear"]),
+    beta_start: z.number().positive().default(0.00085),
+    beta_end: z.number().positive().default(0.012),
+    beta_schedule: z.enum(["linear", "scaled_linear"]).default("scaled_linear"),
+    shift: z.number().positive().default(1),
   }),
   vae: z.object({
     scaling_factor: z.number().positive(),
     spatial_factor: z.int().min(1),
     temporal_factor: z.int().min(1),
+    /** Layout of the decoded pixels, [B,3,F,H,W] or [B,F,3,H,W]; values in [-1, 1]. */
+    output_layout: z.enum(["BCFHW", "BFCHW"]).default("BCFHW"),
   }),
   defaults: z.object({ steps: z.int().min(1), guidance: z.number().min(0) }),
   fps: z.int().min(1),
@@ -84,3 +93,4 @@ export const ModelManifestSchema = z.object({
   resolution: z.object({ width: z.int().min(1), height: z.int().min(1) }),
 });
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+export type ModelManifestInput = z.input<typeof ModelManifestSchema>;

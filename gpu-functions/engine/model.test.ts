@@ -31,7 +31,8 @@ describe("loading a model package", () => {
   it("loads the reference model on the CPU provider", async () => {
     const model = await loadModel(source, cpu);
     expect(model.provider).toBe("cpu");
-    expect(model.manifest.latent).toMatchObject({ channels: 4, frames: 12 });
+    expect(model.manifest.latent).toMatchObject({ channels: 4, frames: 14 });
+    expect(model.manifest.conditioning_frames).toBe(2);
     await model.release();
   });
 
