@@ -25,6 +25,14 @@ export const WorkerConfigSchema = z.object({
   }),
   REELMESH_ALLOW_CPU_FALLBACK: flag.default(false),
   REELMESH_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
+  /**
+   * Jobs this process runs at once. More than one lets step-compatible jobs share denoiser
+   * runs (dynamic batching); a GPU image sets 4, a CPU has nothing to gain from it.
+   */
+  REELMESH_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(16).default(1),
+  /** Most jobs in one denoiser run, and the longest a run waits for them. */
+  REELMESH_BATCH_MAX_JOBS: z.coerce.number().int().min(1).max(16).default(4),
+  REELMESH_BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(5),
   /** Exit (to be replaced) after this many jobs: ORT's memory grows across sessions. 0 = never. */
   REELMESH_MAX_JOBS: z.coerce.number().int().min(0).default(100),
   /** SQS visibility while a job runs; extended by a heartbeat at a third of it. */

@@ -1,6 +1,7 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { loadConfig } from "./config.ts";
 import { Consumer } from "./consumer/consumer.ts";
+import { DenoiseBatcher } from "./engine/batcher.ts";
 import { loadModel } from "./engine/model.ts";
 import { JobError, reportFailure, runJob } from "./jobs/run-job.ts";
 import { jsonLogger } from "./log.ts";
@@ -25,7 +26,8 @@ const model = await loadModel(modelDir, {
 const endpoint = config.AWS_ENDPOINT_URL;
 const sqs = new SQSClient({ region: config.AWS_REGION, ...(endpoint ? { endpoint } : {}) });
 const s3 = s3Client(config.AWS_REGION, endpoint);
-const deps = { model, s3, eventsSecret: config.REELMESH_EVENTS_SECRET, workerId: config.REELMESH_WORKER_ID, ffmpegPath: config.FFMPEG_PATH, log };
+const batcher = new DenoiseBatcher(model, { maxJobs: config.REELMESH_BATCH_MAX_JOBS, maxWaitMs: config.REELMESH_BATCH_MAX_WAIT_MS });
+const deps = { model, batcher, s3, eventsSecret: config.REELMESH_EVENTS_SECRET, workerId: config.REELMESH_WORKER_ID, ffmpegPath: config.FFMPEG_PATH, log };
 
 const consumer = new Consumer({
   sqs,
@@ -34,6 +36,7 @@ const consumer = new Consumer({
   visibilityTimeoutS: config.REELMESH_VISIBILITY_TIMEOUT_S,
   maxAttempts: config.REELMESH_MAX_ATTEMPTS,
   maxJobs: config.REELMESH_MAX_JOBS,
+  concurrency: config.REELMESH_CONCURRENT_JOBS,
   log,
   async handle(job, { attempt, lastAttempt }) {
     log("job started", { job_id: job.job_id, tier: job.tier, attempt, chunks: job.num_chunks, steps: job.steps });
@@ -65,7 +68,7 @@ const shutdown = (signal: string) => {
 process.once("SIGTERM", () => shutdown("SIGTERM"));
 process.once("SIGINT", () => shutdown("SIGINT"));
 
-log("worker ready", { model: model.manifest.id, provider: model.provider, load_ms: Math.round(performance.now() - loadStarted) });
+log("worker ready", { model: model.manifest.id, provider: model.provider, concurrent_jobs: config.REELMESH_CONCURRENT_JOBS, load_ms: Math.round(performance.now() - loadStarted) });
 await consumer.run();
 await model.release();
 log("worker stopped", { jobs: consumer.jobsHandled });

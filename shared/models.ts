@@ -8,6 +8,10 @@
 export const ASPECT_RATIOS = ["9:16", "16:9", "1:1"] as const;
 export type AspectRatio = (typeof ASPECT_RATIOS)[number];
 
+/** Samplers the engine implements (gpu-functions/engine/scheduler.ts). */
+export const SCHEDULERS = ["ddim", "euler", "flow_match_euler"] as const;
+export type SchedulerName = (typeof SCHEDULERS)[number];
+
 export interface ModelSpec {
   /** Frames per second of the decoded clip. */
   fps: number;
@@ -18,6 +22,8 @@ export interface ModelSpec {
   defaultResolution: string;
   /** Aspect ratios the model's latent grid is built for. */
   aspectRatios: readonly AspectRatio[];
+  /** Samplers that suit the model's prediction type; the first is its default. */
+  schedulers: readonly SchedulerName[];
   defaultSteps: number;
   maxSteps: number;
   defaultGuidance: number;
@@ -31,6 +37,7 @@ export const MODELS = {
     resolutions: { "144p": 144 },
     defaultResolution: "144p",
     aspectRatios: ["9:16"],
+    schedulers: ["ddim", "euler"],
     defaultSteps: 12,
     maxSteps: 50,
     defaultGuidance: 3,

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { DenoiseBatcher } from "../engine/batcher.ts";
 import { loadModel, type LoadedModel } from "../engine/model.ts";
 import { generate, type GeneratedChunk } from "../engine/pipeline.ts";
 import { ensureReferenceModel } from "../reference-model/ensure.ts";
@@ -10,8 +11,8 @@ import { REFERENCE_SIZES, type ReferenceSizeName } from "../reference-model/buil
  * Per model size, on the CPU execution provider (or REELMESH_EXECUTION_PROVIDERS' first):
  * per-stage milliseconds (text encoder, each denoise step, VAE decode), the engine's overhead
  * = 1 − (time inside ONNX runs / wall time), the time to the first decoded chunk over the
- * total, and throughput with 1, 2 and 4 jobs at once. Jobs do not share denoiser runs yet
- * (dynamic batching is issue 3's next step), so the 2 and 4 figures are concurrency alone.
+ * total, and throughput with 1, 2 and 4 jobs at once, both with dynamic batching (jobs share
+ * denoiser runs) and without (they take turns), measured side by side in one run.
  */
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -31,12 +32,13 @@ interface RunResult {
   chunks: GeneratedChunk[];
 }
 
-async function run(model: LoadedModel, seed: number): Promise<RunResult> {
+async function run(model: LoadedModel, seed: number, batcher?: DenoiseBatcher): Promise<RunResult> {
   const t0 = performance.now();
   const stats = { textEncoderMs: 0 };
   const out: GeneratedChunk[] = [];
   let firstChunkMs = 0;
-  for await (const c of generate(model, { prompt: PROMPT, negativePrompt: "", seed, steps, guidance: 3, numChunks: chunks }, stats)) {
+  const req = { prompt: PROMPT, negativePrompt: "", seed, steps, guidance: 3, numChunks: chunks };
+  for await (const c of generate(model, req, stats, batcher ? { batcher } : {})) {
     if (out.length === 0) firstChunkMs = performance.now() - t0;
     out.push(c);
   }
@@ -56,13 +58,20 @@ for (const size of sizes) {
   await run(model, 0); // warm-up: first runs allocate and plan memory
   const single = await run(model, 1);
   const onnxMs = single.textEncoderMs + single.chunks.reduce((s, c) => s + c.onnxMs, 0);
-  const throughput: Record<string, number> = {};
+  const throughput: Record<string, Record<string, number>> = { batched: {}, unbatched: {} };
+  const sharedRuns: Record<string, Record<number, number>> = {};
   for (const jobs of [1, 2, 4]) {
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: jobs }, (_, i) => run(model, 100 + i)));
-    const seconds = (performance.now() - t0) / 1000;
-    throughput[`jobs_${jobs}`] = r1((jobs * chunks * single.chunks[0]!.frameCount) / seconds);
+    for (const mode of ["batched", "unbatched"] as const) {
+      if (jobs === 1 && mode === "unbatched") continue; // the same thing as batched with one job
+      const batcher = new DenoiseBatcher(model, { maxJobs: mode === "batched" ? 4 : 1 });
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: jobs }, (_, i) => run(model, 100 + i, batcher)));
+      const seconds = (performance.now() - t0) / 1000;
+      throughput[mode]![`jobs_${jobs}`] = r1((jobs * chunks * single.chunks[0]!.frameCount) / seconds);
+      if (mode === "batched") sharedRuns[`jobs_${jobs}`] = batcher.stats.jobsPerRun;
+    }
   }
+  throughput.unbatched!.jobs_1 = throughput.batched!.jobs_1!;
   const c0 = single.chunks[0]!;
   (report.sizes as Record<string, unknown>)[size] = {
     model: model.manifest.id,
@@ -78,6 +87,7 @@ for (const size of sizes) {
     first_chunk_ms: r1(single.firstChunkMs),
     first_chunk_over_total: Math.round((single.firstChunkMs / single.wallMs) * 1000) / 1000,
     frames_per_s: throughput,
+    denoiser_runs_by_jobs_sharing: sharedRuns,
   };
   await model.release();
 }
@@ -87,13 +97,18 @@ if (json) {
 } else {
   console.log(`engine bench: "${PROMPT}", ${chunks} chunks x ${steps} steps, CFG batch 2; ${availableParallelism()} cores, Node ${process.version}`);
   for (const [size, raw] of Object.entries(report.sizes as Record<string, Record<string, unknown>>)) {
-    const fps = raw.frames_per_s as Record<string, number>;
+    const fps = raw.frames_per_s as Record<string, Record<string, number>>;
     console.log(`\n${size} (${String(raw.model)}, ${String(raw.frame)}, ${String(raw.provider)} EP)`);
     console.log(`  text encoder          ${String(raw.text_encoder_ms)} ms`);
     console.log(`  denoise step (median) ${String(raw.denoise_step_ms_median)} ms`);
     console.log(`  VAE decode per chunk  ${(raw.decode_ms_per_chunk as number[]).join(" / ")} ms`);
     console.log(`  wall / inside ONNX    ${String(raw.wall_ms)} / ${String(raw.onnx_ms)} ms  → engine overhead ${(Number(raw.engine_overhead) * 100).toFixed(1)} %`);
     console.log(`  first chunk           ${String(raw.first_chunk_ms)} ms = ${(Number(raw.first_chunk_over_total) * 100).toFixed(1)} % of total (ideal ≈ ${(100 / chunks).toFixed(1)} %)`);
-    console.log(`  frames/s, 1 / 2 / 4 concurrent jobs: ${fps.jobs_1} / ${fps.jobs_2} / ${fps.jobs_4}`);
+    for (const mode of ["batched", "unbatched"]) {
+      const f = fps[mode]!;
+      console.log(`  frames/s, 1 / 2 / 4 jobs, ${mode.padEnd(9)}: ${f.jobs_1} / ${f.jobs_2} / ${f.jobs_4}`);
+    }
+    const shared = raw.denoiser_runs_by_jobs_sharing as Record<string, Record<string, number>>;
+    console.log(`  denoiser runs by jobs sharing them (4 jobs, batched): ${JSON.stringify(shared.jobs_4)}`);
   }
 }

@@ -6,7 +6,7 @@ import type { Logger } from "../log.ts";
 
 /**
  * Long-polls the job queues, standard before economy (economy never delays standard work,
- * DESIGN.md), one job at a time per GPU. While a job runs, a heartbeat extends its
+ * DESIGN.md), up to `concurrency` jobs at a time per GPU (they share denoiser runs). While a job runs, a heartbeat extends its
  * visibility; a finished job is deleted; a failed one is left for SQS to redeliver, and
  * after the redrive count it lands in the DLQ. `stop()` drains: no new receives, the
  * current job finishes.
@@ -19,6 +19,8 @@ export interface ConsumerOptions {
   maxAttempts: number;
   /** Stop after this many jobs (0 = never). */
   maxJobs: number;
+  /** Jobs run at once (default 1). */
+  concurrency?: number;
   log: Logger;
   handle(job: JobMessage, meta: { attempt: number; lastAttempt: boolean }): Promise<"done" | "retry">;
 }
@@ -44,14 +46,29 @@ export class Consumer {
     this.abort.abort();
   }
 
-  /** Runs until stopped or `maxJobs` reached. */
+  /**
+   * Runs until stopped or `maxJobs` started, with up to `concurrency` jobs at once; a free
+   * slot is filled standard-first, like the first. Returns when the running jobs finish.
+   */
   async run(): Promise<void> {
     const { maxJobs } = this.opts;
-    while (!this.stopping && (maxJobs === 0 || this.jobsHandled < maxJobs)) {
+    const concurrency = this.opts.concurrency ?? 1;
+    const running = new Set<Promise<void>>();
+    let started = 0;
+    while (!this.stopping && (maxJobs === 0 || started < maxJobs)) {
+      if (running.size >= concurrency) {
+        await Promise.race(running);
+        continue;
+      }
       const found = await this.receive();
       if (!found) continue;
-      await this.process(found.queueUrl, found.message);
+      started++;
+      const job = this.process(found.queueUrl, found.message)
+        .catch((err: unknown) => this.opts.log("job bookkeeping failed", { error: (err as Error).message }))
+        .finally(() => running.delete(job));
+      running.add(job);
     }
+    await Promise.all(running);
   }
 
   private async receive(): Promise<{ queueUrl: string; message: Message } | null> {

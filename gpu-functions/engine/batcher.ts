@@ -1,5 +1,6 @@
 import type { Tier } from "../../shared/schemas/request.ts";
 import type { LoadedModel } from "./model.ts";
+import type { TiledTensor } from "./ort-host.ts";
 import { ort } from "./runtime.ts";
 
 /**
@@ -10,8 +11,10 @@ import { ort } from "./runtime.ts";
  *
  * Policy, one run at a time per session (a GPU serialises them anyway):
  * - A group is flushed when every open lane that could join it has submitted, when it holds
- *   `maxJobs` lanes, or `maxWaitMs` after its first submission: the wait is bounded and only
- *   spent on lanes that are open, i.e. computing their sampler step right now.
+ *   `maxJobs` lanes, or `maxWaitMs` after its first submission or after the session became
+ *   free, whichever is later: the wait is bounded and only spent on lanes that are open, i.e.
+ *   computing their sampler step right now (the lanes of the run that just ended, so jobs
+ *   fall into step and stay there).
  * - Standard-tier work never waits for, or shares a run with, economy work (a larger run is
  *   a slower run on saturated hardware): tiers batch among themselves, and a waiting
  *   standard group always runs before an economy one.
@@ -42,9 +45,22 @@ export interface LaneSpec {
   frameIndex?: BigInt64Array;
 }
 
+export interface LaneResult {
+  /** This lane's rows of the denoiser output. */
+  out: Float32Array;
+  /** The submitted sample, handed back: it was lent to the ORT thread (see TiledTensor). */
+  sample: Float32Array;
+  /** Milliseconds inside ONNX Runtime for the (possibly shared) run. */
+  ms: number;
+}
+
 export interface DenoiseLane {
-  /** Runs the denoiser on `rows` samples (one per text row) at per-row timesteps. */
-  run(sample: Float32Array, timesteps: number[]): Promise<Float32Array>;
+  /**
+   * Runs the denoiser on one sample shared by all of the lane's rows (cond and uncond see the
+   * same latents) at per-row timesteps. `sample` is lent to the ORT thread (its buffer is
+   * detached) and comes back as LaneResult.sample; it must own its whole ArrayBuffer.
+   */
+  run(sample: Float32Array, timesteps: number[]): Promise<LaneResult>;
   close(): void;
 }
 
@@ -68,7 +84,7 @@ interface Pending {
   sample: Float32Array;
   timesteps: number[];
   at: number;
-  resolve(out: Float32Array): void;
+  resolve(out: LaneResult): void;
   reject(err: unknown): void;
 }
 
@@ -78,6 +94,8 @@ export class DenoiseBatcher {
   private readonly lanes = new Set<Lane>();
   private queue: Pending[] = [];
   private running = false;
+  /** When the session last became free: a queued group's wait starts no earlier. */
+  private freeSince = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly sampleSize: number;
   private readonly scalarTimestep: boolean;
@@ -97,10 +115,10 @@ export class DenoiseBatcher {
     this.lanes.add(lane);
     return {
       run: (sample, timesteps) =>
-        new Promise<Float32Array>((resolve, reject) => {
+        new Promise<LaneResult>((resolve, reject) => {
           if (!this.lanes.has(lane)) throw new Error("lane is closed");
-          if (timesteps.length !== lane.rows || sample.length !== lane.rows * this.sampleSize) {
-            throw new Error(`a lane submits ${lane.rows} rows; got ${timesteps.length} timesteps and ${sample.length / this.sampleSize} samples`);
+          if (timesteps.length !== lane.rows || sample.length !== this.sampleSize) {
+            throw new Error(`a lane submits one sample of ${this.sampleSize} values for ${lane.rows} rows; got ${sample.length} values, ${timesteps.length} timesteps`);
           }
           if (this.scalarTimestep && new Set(timesteps).size > 1) throw new Error("this model takes one timestep per run");
           const groupKey = this.scalarTimestep ? `${lane.key}|t${timesteps[0]}` : lane.key;
@@ -130,7 +148,7 @@ export class DenoiseBatcher {
       const expected = [...this.lanes].filter(
         (l) => !l.waiting && l.key === head.lane.key && (!standard || l.spec.tier === "standard"),
       ).length;
-      const waitLeft = head.at + this.opts.maxWaitMs - performance.now();
+      const waitLeft = Math.max(head.at, this.freeSince) + this.opts.maxWaitMs - performance.now();
       if (expected > 0 && waitLeft > 0) {
         this.timer = setTimeout(() => this.schedule(), waitLeft);
         return;
@@ -155,49 +173,40 @@ export class DenoiseBatcher {
       },
     });
     try {
-      const out = await this.runOnce(members);
+      const { out, ms, samples } = await this.runOnce(members);
       let row = 0;
-      for (const p of members) {
-        p.resolve(out.subarray(row * this.sampleSize, (row + p.lane.rows) * this.sampleSize));
+      for (const [i, p] of members.entries()) {
+        p.resolve({ out: out.subarray(row * this.sampleSize, (row + p.lane.rows) * this.sampleSize), sample: samples[i]!, ms });
         row += p.lane.rows;
       }
     } catch (err) {
       for (const p of members) p.reject(err);
     } finally {
       this.running = false;
+      this.freeSince = performance.now();
       this.schedule();
     }
   }
 
-  private async runOnce(members: Pending[]): Promise<Float32Array> {
+  private async runOnce(members: Pending[]): Promise<{ out: Float32Array; ms: number; samples: Float32Array[] }> {
     const { manifest: m, sessions } = this.model;
     const io = m.io.denoiser;
     const l = m.latent;
     const rows = members.reduce((s, p) => s + p.lane.rows, 0);
     const first = members[0]!;
-    let sample = first.sample;
-    let text = first.lane.spec.text;
-    if (members.length > 1) {
-      sample = new Float32Array(rows * this.sampleSize);
-      const [, tokens, dim] = text.dims as number[];
-      const textData = new Float32Array(rows * tokens! * dim!);
-      let row = 0;
-      for (const p of members) {
-        sample.set(p.sample, row * this.sampleSize);
-        textData.set(p.lane.spec.text.data as Float32Array, row * tokens! * dim!);
-        row += p.lane.rows;
-      }
-      text = new ort.Tensor("float32", textData, [rows, tokens!, dim!]);
-    }
     const dims = l.layout === "BCFHW" ? [rows, l.channels, l.frames, l.height, l.width] : [rows, l.frames, l.channels, l.height, l.width];
-    const feeds: Record<string, ort.Tensor> = {
-      [io.sample]: new ort.Tensor("float32", sample, dims),
+    // Assembled on the ORT thread: each lane's sample repeated for its rows, lanes concatenated.
+    const sample: TiledTensor = { tiled: true, type: "float32", dims, parts: members.map((p) => ({ data: p.sample, repeat: p.lane.rows })), lend: true };
+    const textDims = [rows, ...first.lane.spec.text.dims.slice(1)];
+    const text: TiledTensor = { tiled: true, type: "float32", dims: textDims, parts: members.map((p) => ({ data: p.lane.spec.text.data as Float32Array, repeat: 1 })) };
+    const feeds: Record<string, ort.Tensor | TiledTensor> = {
+      [io.sample]: sample,
       [io.timestep]: timestepTensor(this.model, members.flatMap((p) => p.timesteps)),
       [io.encoder_hidden_states]: text,
     };
     if (io.frame_index) feeds[io.frame_index] = new ort.Tensor("int64", first.lane.spec.frameIndex!, [l.frames]);
-    const out = (await sessions.denoiser.run(feeds))[io.out]!;
-    return out.data as Float32Array;
+    const { outputs, ms, returned } = await sessions.denoiser.run(feeds);
+    return { out: outputs[io.out]!.data as Float32Array, ms, samples: returned[io.sample]! };
   }
 }
 

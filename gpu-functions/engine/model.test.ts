@@ -75,3 +75,15 @@ describe("loading a model package", () => {
     await model.release();
   });
 });
+
+describe("the manifest's own geometry", () => {
+  it("must agree with its tensor specs", async () => {
+    const dir = await copyWith("geometry", (m) => {
+      m.latent.height = 32;
+      m.conditioning_frames = 14;
+    });
+    await expect(loadModel(dir, cpu)).rejects.toThrow(
+      /conditioning_frames \(14\) must be fewer than latent.frames \(14\).*denoiser: "sample" dim 3 is 64, latent.height is 32/,
+    );
+  });
+});

@@ -3,15 +3,19 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ModelManifestSchema, type GraphSpec, type ModelManifest } from "./manifest.ts";
-import { createSession, type ExecutionProvider, type RuntimeOptions, type ort } from "./runtime.ts";
+import { OrtHost, type RemoteSession } from "./ort-host.ts";
+import type { ExecutionProvider, RuntimeOptions, ort } from "./runtime.ts";
 import { WordTokenizer } from "./tokenizer.ts";
 
-/** A model package loaded and checked: sessions created once per process (ORT memory growth). */
+/**
+ * A model package loaded and checked: sessions created once per process (ORT memory growth),
+ * on their own thread (ort-host.ts).
+ */
 export interface LoadedModel {
   dir: string;
   manifest: ModelManifest;
   tokenizer: WordTokenizer;
-  sessions: { textEncoder: ort.InferenceSession; denoiser: ort.InferenceSession; vaeDecoder: ort.InferenceSession };
+  sessions: { textEncoder: RemoteSession; denoiser: RemoteSession; vaeDecoder: RemoteSession };
   provider: ExecutionProvider;
   release(): Promise<void>;
 }
@@ -64,6 +68,31 @@ export function compareInputs(component: string, spec: GraphSpec, metadata: read
   return problems;
 }
 
+/** What the engine needs to agree between the manifest's fields and its tensor specs. */
+export function checkGeometry(m: ModelManifest): string[] {
+  const problems: string[] = [];
+  const l = m.latent;
+  if (m.conditioning_frames >= l.frames) problems.push(`conditioning_frames (${m.conditioning_frames}) must be fewer than latent.frames (${l.frames})`);
+  const want = l.layout === "BCFHW" ? [l.channels, l.frames, l.height, l.width] : [l.frames, l.channels, l.height, l.width];
+  const names = ["channels", "frames", "height", "width"];
+  const check = (component: string, spec: { name: string; shape: (number | string)[] } | undefined) => {
+    if (!spec) return problems.push(`${component}: the latent tensor is not declared`);
+    if (spec.shape.length !== 5) return problems.push(`${component}: "${spec.name}" must be rank 5 (${l.layout}), is [${spec.shape.join(",")}]`);
+    spec.shape.slice(1).forEach((d, i) => {
+      const which = l.layout === "BCFHW" ? names[[0, 1, 2, 3][i]!]! : names[[1, 0, 2, 3][i]!]!;
+      // frames may be symbolic (the VAE sees fewer frames than the window).
+      if (typeof d === "number" && d !== want[i]) problems.push(`${component}: "${spec.name}" dim ${i + 1} is ${d}, latent.${which} is ${want[i]}`);
+    });
+    return 0;
+  };
+  check("denoiser", m.graphs.denoiser.inputs.find((t) => t.name === m.io.denoiser.sample));
+  check("vae_decoder", m.graphs.vae_decoder.inputs.find((t) => t.name === m.io.vae_decoder.latent));
+  const t = m.graphs.denoiser.inputs.find((i) => i.name === m.io.denoiser.timestep);
+  if (!t) problems.push(`denoiser: timestep input "${m.io.denoiser.timestep}" is not declared`);
+  else if (t.shape.length > 1 || t.dtype === "float16") problems.push(`denoiser: timestep must be float32, int32 or int64 of rank 0 or 1, is ${t.dtype} [${t.shape.join(",")}]`);
+  return problems;
+}
+
 export async function loadModel(dir: string, runtime: RuntimeOptions): Promise<LoadedModel> {
   const raw = await readFile(join(dir, "model.json"), "utf8").catch(() => {
     throw new ModelPackageError(`${join(dir, "model.json")}: not found`);
@@ -76,20 +105,23 @@ export async function loadModel(dir: string, runtime: RuntimeOptions): Promise<L
   const tokenizerFile = TokenizerFileSchema.parse(
     JSON.parse((await readChecked(dir, manifest.tokenizer.file, manifest.tokenizer.sha256)).toString("utf8")),
   );
-  const created: ort.InferenceSession[] = [];
+  const host = new OrtHost(runtime.log);
+  const created: RemoteSession[] = [];
   const providers = new Set<ExecutionProvider>();
   const open = async (component: keyof ModelManifest["graphs"]) => {
     const spec = manifest.graphs[component];
     await readChecked(dir, spec.file, spec.sha256);
-    const { session, provider } = await createSession(join(dir, spec.file), runtime);
+    const session = await host.createSession(join(dir, spec.file), runtime);
     created.push(session);
-    providers.add(provider);
+    providers.add(session.provider);
     const problems = compareInputs(component, spec, session.inputMetadata);
     if (problems.length > 0) throw new ModelPackageError(`${manifest.id} does not match its manifest: ${problems.join("; ")}`);
     return session;
   };
   try {
     const sessions = { textEncoder: await open("text_encoder"), denoiser: await open("denoiser"), vaeDecoder: await open("vae_decoder") };
+    const geometry = checkGeometry(manifest);
+    if (geometry.length > 0) throw new ModelPackageError(`${manifest.id}: ${geometry.join("; ")}`);
     return {
       dir,
       manifest,
@@ -103,10 +135,12 @@ export async function loadModel(dir: string, runtime: RuntimeOptions): Promise<L
       provider: [...providers][0]!,
       release: async () => {
         await Promise.all(created.map((s) => s.release()));
+        await host.close();
       },
     };
   } catch (err) {
     await Promise.all(created.map((s) => s.release()));
+    await host.close();
     throw err;
   }
 }

@@ -10,7 +10,9 @@ import { plan, type SchedulerName } from "./scheduler.ts";
  * the negative prompt once, then for each chunk denoise a window of latents with
  * classifier-free guidance (cond and uncond rows in one run, shared with other jobs by the
  * batcher) and decode the window's new frames. Each chunk is yielded as soon as it is
- * decoded, so the caller encodes and uploads chunk k while chunk k+1 is computed.
+ * decoded, so the caller encodes and uploads chunk k while chunk k+1 is computed. ORT runs
+ * on its own thread (ort-host.ts), so the engine's host work (noise, rgb conversion, the
+ * sampler update of other jobs) overlaps the model's compute instead of adding to it.
  *
  * Chunk k's window starts with the last `conditioning_frames` clean latents of chunk k−1,
  * brought to each step's noise level (replacement conditioning); the other frames are new.
@@ -59,21 +61,29 @@ type Layout = "BCFHW" | "BFCHW";
 
 /** Float pixels in [-1, 1] ([3,F,H,W] or [F,3,H,W]) → interleaved rgb24 frames. */
 export function toRgb24(pixels: Float32Array, frames: number, height: number, width: number, layout: Layout = "BCFHW"): Uint8Array {
-  const hw = height * width;
-  const out = new Uint8Array(frames * hw * 3);
-  // One pass per (frame, channel) plane over contiguous memory; Uint8Array's store does not
-  // clamp, so clamp first; +0.5 then truncation rounds (values are non-negative by then).
-  for (let f = 0; f < frames; f++) {
-    for (let c = 0; c < 3; c++) {
-      const from = (layout === "BCFHW" ? c * frames + f : f * 3 + c) * hw;
-      const src = pixels.subarray(from, from + hw);
-      for (let i = 0, o = f * hw * 3 + c; i < hw; i++, o += 3) {
-        const v = (src[i]! + 1) * 127.5 + 0.5;
-        out[o] = v <= 0 ? 0 : v >= 255 ? 255 : v;
-      }
+  const out = new Uint8Array(frames * height * width * 3);
+  toRgb24Frames(out, pixels, frames, height * width, layout, 0, frames);
+  return out;
+}
+
+/** Frames [from, to) of `pixels` into `out`: one sequential pass per frame over three planes. */
+function toRgb24Frames(out: Uint8Array, pixels: Float32Array, frames: number, hw: number, layout: Layout, from: number, to: number): void {
+  for (let f = from; f < to; f++) {
+    const plane = (c: number) => (layout === "BCFHW" ? c * frames + f : f * 3 + c) * hw;
+    const r = pixels.subarray(plane(0), plane(0) + hw);
+    const g = pixels.subarray(plane(1), plane(1) + hw);
+    const b = pixels.subarray(plane(2), plane(2) + hw);
+    // Uint8Array's store does not clamp, so clamp first; +0.5 then truncation rounds (values
+    // are non-negative by then).
+    for (let i = 0, o = f * hw * 3; i < hw; i++, o += 3) {
+      let v = (r[i]! + 1) * 127.5 + 0.5;
+      out[o] = v <= 0 ? 0 : v >= 255 ? 255 : v;
+      v = (g[i]! + 1) * 127.5 + 0.5;
+      out[o + 1] = v <= 0 ? 0 : v >= 255 ? 255 : v;
+      v = (b[i]! + 1) * 127.5 + 0.5;
+      out[o + 2] = v <= 0 ? 0 : v >= 255 ? 255 : v;
     }
   }
-  return out;
 }
 
 /** [offset, length] spans holding latent frames [from, to) of one sample. */
@@ -83,7 +93,104 @@ export function frameSpans(layout: Layout, channels: number, frames: number, pla
   return Array.from({ length: channels }, (_, c) => [(c * frames + from) * plane, (to - from) * plane] as [number, number]);
 }
 
+/** Decoded chunks the engine may hold ahead of a slow consumer. */
+const MAX_READY = 2;
+
+/**
+ * The chunks, in order, as soon as each is decoded. A producer computes ahead of the consumer
+ * (at most MAX_READY chunks), so host work overlaps the ORT thread's runs.
+ */
 export async function* generate(model: LoadedModel, req: GenerateRequest, stats?: GenerateStats, opts: EngineOptions = {}): AsyncGenerator<GeneratedChunk> {
+  const ready: GeneratedChunk[] = [];
+  let finished = false;
+  let stopped = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  let space: (() => void) | undefined;
+  const producer = (async () => {
+    try {
+      await produce(model, req, stats, opts, async (chunk) => {
+        ready.push(chunk);
+        wake?.();
+        while (ready.length >= MAX_READY && !stopped) await new Promise<void>((r) => (space = r));
+      }, () => stopped);
+    } catch (err) {
+      failure = err;
+    } finally {
+      finished = true;
+      wake?.();
+    }
+  })();
+  try {
+    for (;;) {
+      if (ready.length > 0) {
+        const chunk = ready.shift()!;
+        space?.();
+        yield chunk;
+        continue;
+      }
+      if (finished) {
+        if (failure) throw failure;
+        return;
+      }
+      await new Promise<void>((r) => (wake = r));
+    }
+  } finally {
+    stopped = true;
+    space?.();
+    await producer;
+  }
+}
+
+interface Decoded {
+  index: number;
+  pixels: ort.Tensor;
+  denoiseMs: number;
+  stepMs: number[];
+  decodeMs: number;
+}
+
+/**
+ * A decoded chunk being turned into rgb24 a few frames at a time, in the shadow of the next
+ * chunk's denoiser runs (on a GPU one run hides it all; on a CPU a run may be shorter).
+ */
+class Conversion {
+  readonly chunk: GeneratedChunk;
+  private readonly pixels: Float32Array;
+  private readonly hw: number;
+  private readonly layout: Layout;
+  private done = 0;
+
+  constructor(d: Decoded, layout: Layout) {
+    const dims = d.pixels.dims as number[];
+    const frames = layout === "BCFHW" ? dims[2]! : dims[1]!;
+    const [height, width] = [dims[3]!, dims[4]!];
+    this.pixels = d.pixels.data as Float32Array;
+    this.hw = height * width;
+    this.layout = layout;
+    this.chunk = {
+      index: d.index, frames: new Uint8Array(frames * height * width * 3), frameCount: frames, width, height,
+      onnxMs: d.denoiseMs + d.decodeMs, denoiseMs: d.denoiseMs, stepMs: d.stepMs, decodeMs: d.decodeMs,
+    };
+  }
+
+  /** Converts frames until `budgetMs` is spent (at least one); true when all are done. */
+  advance(budgetMs: number): boolean {
+    const t0 = performance.now();
+    const n = this.chunk.frameCount;
+    while (this.done < n) {
+      toRgb24Frames(this.chunk.frames, this.pixels, n, this.hw, this.layout, this.done, this.done + 1);
+      this.done++;
+      if (performance.now() - t0 >= budgetMs) break;
+    }
+    return this.done === n;
+  }
+}
+
+async function produce(
+  model: LoadedModel, req: GenerateRequest, stats: GenerateStats | undefined, opts: EngineOptions,
+  emit: (chunk: GeneratedChunk) => Promise<void>, isStopped: () => boolean,
+): Promise<void> {
   const m = model.manifest;
   const { channels: C, frames: F, height: h, width: w, layout } = m.latent;
   const n = m.conditioning_frames;
@@ -95,17 +202,19 @@ export async function* generate(model: LoadedModel, req: GenerateRequest, stats?
   const io = m.io;
   const p = plan(req.scheduler ?? m.scheduler.type, m.scheduler, m.prediction_type, req.steps);
   const batcher = opts.batcher ?? new DenoiseBatcher(model, { maxJobs: 1 });
+  // Noise is drawn in [C,F,h,w] order whatever the model's layout: a seed means one clip.
+  const noise = (k: number) => (layout === "BCFHW" ? gaussianNoise(req.seed, k, size) : toFrameMajor(gaussianNoise(req.seed, k, size), C, F, plane));
 
   // Text: row 0 is the prompt, row 1 (with guidance) the negative prompt / empty prompt.
   const tokens = model.tokenizer.config.maxLength;
   const ids = new BigInt64Array(rows * tokens);
   ids.set(model.tokenizer.encode(req.prompt), 0);
   if (useCfg) ids.set(model.tokenizer.encode(req.negativePrompt), tokens);
-  let t0 = performance.now();
-  const text = (await model.sessions.textEncoder.run({ [io.text_encoder.input_ids]: new ort.Tensor("int64", ids, [rows, tokens]) }))[
-    io.text_encoder.hidden_states
-  ]!;
-  if (stats) stats.textEncoderMs = performance.now() - t0;
+  const textRun = model.sessions.textEncoder.run({ [io.text_encoder.input_ids]: new ort.Tensor("int64", ids, [rows, tokens]) });
+  let nextNoise = noise(0); // while the text encoder runs
+  const encoded = await textRun;
+  const text = encoded.outputs[io.text_encoder.hidden_states]!;
+  if (stats) stats.textEncoderMs = encoded.ms;
 
   // Guided update x' = a·x + b·(o_u + g·(o_c − o_u)) as x' = a·x + bc·o_c + bu·o_u.
   const g = useCfg ? req.guidance : 1;
@@ -113,16 +222,19 @@ export async function* generate(model: LoadedModel, req: GenerateRequest, stats?
   const newFrames = frameSpans(layout, C, F, plane, n, F);
   const tailFrames = frameSpans(layout, C, F, plane, F - n, F);
   let tail: Float32Array | undefined; // clean latents of the previous chunk's last n frames, packed
-  const input = new Float32Array(rows * size);
+  // What the model sees: x itself, or x·inputScale (Euler) in a buffer of its own.
+  const scaled = p.inputScale.some((v) => v !== 1);
+  let input: Float32Array | undefined = scaled ? new Float32Array(size) : undefined;
   const timesteps = new Array<number>(rows);
+  let previous: Conversion | undefined;
+  let noiseDue = false;
+  let lastStepMs = 0;
 
-  for (let k = 0; k < req.numChunks; k++) {
-    // Noise is drawn in [C,F,h,w] order whatever the model's layout: a seed means one clip.
-    const eps = layout === "BCFHW" ? gaussianNoise(req.seed, k, size) : toFrameMajor(gaussianNoise(req.seed, k, size), C, F, plane);
-    const x = new Float32Array(size);
+  for (let k = 0; k < req.numChunks && !isStopped(); k++) {
+    const eps = nextNoise;
+    let x: Float32Array = new Float32Array(size);
     for (let j = 0; j < size; j++) x[j] = p.initNoiseScale * eps[j]!;
     const frameIndex = BigInt64Array.from({ length: F }, (_, i) => BigInt(k * fresh + i));
-    const lane = batcher.lane({ tier: req.tier ?? "standard", text, ...(io.denoiser.frame_index ? { frameIndex } : {}) });
     // Context frames at step i's noise level: alpha[i]·tail + sigma[i]·ε (ε fixed per chunk).
     const placeContext = (i: number) => {
       if (!tail) return;
@@ -133,45 +245,54 @@ export async function* generate(model: LoadedModel, req: GenerateRequest, stats?
       }
     };
     placeContext(0);
-    const scale0 = p.inputScale[0]!;
-    for (let j = 0; j < size; j++) input[j] = scale0 * x[j]!;
-    if (rows === 2) input.copyWithin(size, 0, size);
+    if (input) for (let j = 0; j < size; j++) input[j] = p.inputScale[0]! * x[j]!;
 
+    noiseDue = k + 1 < req.numChunks;
+    const lane = batcher.lane({ tier: req.tier ?? "standard", text, ...(io.denoiser.frame_index ? { frameIndex } : {}) });
     let denoiseMs = 0;
     const stepMs: number[] = [];
     try {
       for (let i = 0; i < p.steps; i++) {
         timesteps.fill(p.timesteps[i]!);
-        t0 = performance.now();
-        const out = await lane.run(input, timesteps);
-        stepMs.push(performance.now() - t0);
-        denoiseMs += stepMs.at(-1)!;
-        const a = p.a[i]!, bc = p.b[i]! * g, bu = p.b[i]! * (1 - g);
-        const next = i + 1 < p.steps ? p.inputScale[i + 1]! : 0;
-        if (rows === 2) {
-          for (let j = 0; j < size; j++) {
-            const v = a * x[j]! + bc * out[j]! + bu * out[size + j]!;
-            x[j] = v;
-            input[j] = next * v;
-          }
-        } else {
-          for (let j = 0; j < size; j++) {
-            const v = a * x[j]! + bc * out[j]!;
-            x[j] = v;
-            input[j] = next * v;
-          }
+        // The model input is lent to the ORT thread and handed back with the output.
+        const run = lane.run(input ?? x, timesteps);
+        // Host work while the ORT thread computes: finish the previous chunk (within about
+        // one run's time per step), then draw the next chunk's noise.
+        if (previous && previous.advance(0.8 * lastStepMs)) {
+          await emit(previous.chunk);
+          previous = undefined;
+        } else if (!previous && noiseDue) {
+          nextNoise = noise(k + 1);
+          noiseDue = false;
         }
+        const { out, ms, sample } = await run;
+        if (input) input = sample;
+        else x = sample;
+        stepMs.push(ms);
+        denoiseMs += ms;
+        lastStepMs = ms;
+        if (isStopped()) return;
+        const a = p.a[i]!, bc = p.b[i]! * g, bu = p.b[i]! * (1 - g);
+        if (rows === 2) for (let j = 0; j < size; j++) x[j] = a * x[j]! + bc * out[j]! + bu * out[size + j]!;
+        else for (let j = 0; j < size; j++) x[j] = a * x[j]! + bc * out[j]!;
         if (i + 1 < p.steps) {
-          if (tail) {
-            placeContext(i + 1);
-            for (const [off, len] of context) for (let j = off; j < off + len; j++) input[j] = next * x[j]!;
+          placeContext(i + 1);
+          if (input) {
+            const next = p.inputScale[i + 1]!;
+            for (let j = 0; j < size; j++) input[j] = next * x[j]!;
           }
-          if (rows === 2) input.copyWithin(size, 0, size);
         }
       }
     } finally {
       lane.close();
     }
+    // A chunk with few steps may not have finished its predecessor or its noise.
+    if (previous) {
+      previous.advance(Infinity);
+      await emit(previous.chunk);
+      previous = undefined;
+    }
+    if (noiseDue) nextNoise = noise(k + 1);
 
     if (n > 0) tail = pack(x, tailFrames, n * C * plane);
     // The VAE sees the window's new frames only, divided by its scaling factor.
@@ -181,26 +302,12 @@ export async function* generate(model: LoadedModel, req: GenerateRequest, stats?
       for (let j = 0; j < latent.length; j++) latent[j] = latent[j]! * inv;
     }
     const latentDims = layout === "BCFHW" ? [1, C, fresh, h, w] : [1, fresh, C, h, w];
-    t0 = performance.now();
-    const decoded = (await model.sessions.vaeDecoder.run({ [io.vae_decoder.latent]: new ort.Tensor("float32", latent, latentDims) }))[
-      io.vae_decoder.sample
-    ]!;
-    const decodeMs = performance.now() - t0;
-    const d = decoded.dims as number[];
-    const outLayout = m.vae.output_layout;
-    const frames = outLayout === "BCFHW" ? d[2]! : d[1]!;
-    const [height, width] = [d[3]!, d[4]!];
-    yield {
-      index: k,
-      frames: toRgb24(decoded.data as Float32Array, frames, height, width, outLayout),
-      frameCount: frames,
-      width,
-      height,
-      onnxMs: denoiseMs + decodeMs,
-      denoiseMs,
-      stepMs,
-      decodeMs,
-    };
+    const decoded = await model.sessions.vaeDecoder.run({ [io.vae_decoder.latent]: new ort.Tensor("float32", latent, latentDims) });
+    previous = new Conversion({ index: k, pixels: decoded.outputs[io.vae_decoder.sample]!, denoiseMs, stepMs, decodeMs: decoded.ms }, m.vae.output_layout);
+  }
+  if (previous && !isStopped()) {
+    previous.advance(Infinity);
+    await emit(previous.chunk);
   }
 }
 

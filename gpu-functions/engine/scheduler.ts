@@ -1,3 +1,4 @@
+import { SCHEDULERS, type SchedulerName } from "../../shared/models.ts";
 import type { ModelManifest } from "./manifest.ts";
 
 /**
@@ -15,8 +16,7 @@ import type { ModelManifest } from "./manifest.ts";
  * clean latents (x_i = alpha·x₀ + sigma·ε), which is how conditioning frames from the
  * previous chunk are brought to the noise level of step i (i = steps is the clean end).
  */
-export const SCHEDULERS = ["ddim", "euler", "flow_match_euler"] as const;
-export type SchedulerName = (typeof SCHEDULERS)[number];
+export { SCHEDULERS, type SchedulerName };
 type SchedulerConfig = ModelManifest["scheduler"];
 type Prediction = ModelManifest["prediction_type"];
 

@@ -1,7 +1,9 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { JobMessage } from "../../shared/schemas/job-message.ts";
 import { encodeChunk } from "../encoder/encode.ts";
+import type { DenoiseBatcher } from "../engine/batcher.ts";
 import type { LoadedModel } from "../engine/model.ts";
+import { compatibleSchedulers } from "../engine/scheduler.ts";
 import { generate, type GenerateStats } from "../engine/pipeline.ts";
 import { EventSender } from "../events/client.ts";
 import type { Logger } from "../log.ts";
@@ -14,6 +16,8 @@ import { JobOutput } from "../storage/output.ts";
  */
 export interface JobDeps {
   model: LoadedModel;
+  /** Shared by the jobs this process runs at once, so they share denoiser runs. */
+  batcher?: DenoiseBatcher;
   s3: S3Client;
   eventsSecret: string;
   workerId: string;
@@ -50,9 +54,12 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
   if (job.width !== m.resolution.width || job.height !== m.resolution.height) {
     throw new JobError("unsupported_geometry", `model ${m.id} renders ${m.resolution.width}x${m.resolution.height}, job asks ${job.width}x${job.height}`, false);
   }
-  const framesPerChunk = m.latent.frames * m.vae.temporal_factor;
+  const framesPerChunk = (m.latent.frames - m.conditioning_frames) * m.vae.temporal_factor;
   if (job.chunk_frames !== framesPerChunk || job.fps !== m.fps) {
     throw new JobError("unsupported_timing", `model ${m.id} makes ${framesPerChunk} frames per chunk at ${m.fps} fps; job asks ${job.chunk_frames} at ${job.fps}`, false);
+  }
+  if (job.scheduler && !compatibleSchedulers(m.prediction_type).includes(job.scheduler)) {
+    throw new JobError("unsupported_scheduler", `model ${m.id} predicts ${m.prediction_type}; ${job.scheduler} does not suit it`, false);
   }
   const events = new EventSender({ url: job.events_url, secret: deps.eventsSecret, jobId: job.job_id, workerId: deps.workerId, log: deps.log });
   const output = new JobOutput(deps.s3, {
@@ -68,7 +75,8 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
 
   for await (const chunk of generate(deps.model, {
     prompt: job.prompt, negativePrompt: job.negative_prompt, seed: job.seed, steps: job.steps, guidance: job.guidance, numChunks: job.num_chunks,
-  }, stats)) {
+    tier: job.tier, ...(job.scheduler ? { scheduler: job.scheduler } : {}),
+  }, stats, deps.batcher ? { batcher: deps.batcher } : {})) {
     result.denoiseMs += chunk.denoiseMs;
     result.decodeMs += chunk.decodeMs;
     const previous = stored;

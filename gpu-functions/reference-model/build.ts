@@ -37,7 +37,7 @@ export interface ReferenceSize {
 }
 export const REFERENCE_SIZES = {
   tiny: { id: "reelmesh-ref-tiny", latentH: 64, latentW: 36, spatial: 4, attentionLayers: 0 },
-  heavy: { id: "reelmesh-ref-heavy", latentH: 128, latentW: 72, spatial: 8, attentionLayers: 1 },
+  heavy: { id: "reelmesh-ref-heavy", latentH: 128, latentW: 72, spatial: 8, attentionLayers: 8 },
 } as const satisfies Record<string, ReferenceSize>;
 export type ReferenceSizeName = keyof typeof REFERENCE_SIZES;
 
@@ -130,7 +130,7 @@ function attentionGate(g: GraphBuilder, x: string, layers: number, h: number, w:
     const k = g.op("MatMul", [patches, g.constant(`attn${l}_wk`, [D, D], fixedWeights(D * D, 91 + l, 1 / Math.sqrt(D)))]);
     const scores = g.op("Mul", [g.op("MatMul", [q, g.op("Transpose", [k], { perm: [0, 2, 1] })]), g.scalar(`attn${l}_scale`, 1 / Math.sqrt(D))]);
     const rowSums = g.op("ReduceSum", [g.op("Softmax", [scores], { axis: -1 }), g.ints(`attn${l}_axis`, [-1])], { keepdims: 0 }); // [B, T] ≈ 1
-    gate = g.op("Mul", [gate, g.op("ReduceMean", [rowSums, g.ints(`attn${l}_mean_axis`, [1])], { keepdims: 1 })]); // [B, 1]
+    gate = g.op("Mul", [gate, g.op("ReduceMean", [rowSums], { axes: [1], keepdims: 1 })]); // [B, 1]
   }
   return g.op("Reshape", [gate, g.ints("gate_shape", [-1, 1, 1, 1, 1])]);
 }

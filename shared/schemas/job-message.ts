@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MODEL_IDS } from "../models.ts";
+import { MODEL_IDS, SCHEDULERS } from "../models.ts";
 import { MAX_SEED, TierSchema } from "./request.ts";
 
 /**
@@ -17,6 +17,7 @@ export const JobMessageSchema = z.object({
   seed: z.int().min(0).max(MAX_SEED),
   steps: z.int().min(1),
   guidance: z.number().min(0),
+  scheduler: z.enum(SCHEDULERS).optional(),
   width: z.int().min(16),
   height: z.int().min(16),
   fps: z.int().min(1),

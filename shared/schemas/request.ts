@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ASPECT_RATIOS, DEFAULT_MODEL, MODEL_IDS } from "../models.ts";
+import { ASPECT_RATIOS, DEFAULT_MODEL, MODEL_IDS, SCHEDULERS } from "../models.ts";
 
 /** Service tiers (DESIGN.md, Cost and tiers). Each has its own SQS queue. */
 export const TIERS = ["standard", "economy"] as const;
@@ -23,6 +23,8 @@ export const CreateVideoRequestSchema = z.strictObject({
   seed: z.int().min(0).max(MAX_SEED).optional(),
   steps: z.int().min(1).max(200).optional(),
   guidance: z.number().min(0).max(30).optional(),
+  /** Sampler; default: the model's own. */
+  scheduler: z.enum(SCHEDULERS).optional(),
   tier: TierSchema.default("standard"),
   webhook_url: z.url().max(2048).optional(),
   metadata: z.record(z.string().max(64), z.string().max(512)).optional(),

@@ -65,6 +65,9 @@ function modelErrors(req: CreateVideoRequest, spec: ModelSpec): FieldError[] {
   if (req.duration_s > spec.maxDurationS) {
     errors.push({ field: "duration_s", code: "too_big", message: `${req.model} makes clips of at most ${spec.maxDurationS} s` });
   }
+  if (req.scheduler !== undefined && !spec.schedulers.includes(req.scheduler)) {
+    errors.push({ field: "scheduler", code: "unsupported", message: `${req.model} supports ${spec.schedulers.join(", ")}` });
+  }
   if (req.steps !== undefined && req.steps > spec.maxSteps) {
     errors.push({ field: "steps", code: "too_big", message: `${req.model} allows at most ${spec.maxSteps} steps` });
   }
@@ -94,6 +97,7 @@ export async function jobView(c: Context<App>, job: JobRecord) {
     seed: job.seed,
     steps: job.steps,
     guidance: job.guidance,
+    scheduler: job.scheduler,
     tier: job.tier,
     chunks_ready: ready,
     total_chunks: job.total_chunks,
@@ -134,7 +138,8 @@ videos.post("/", requireApiKey, async (c) => {
     id, account_id: c.get("accountId"), status: "queued", created_at: now, updated_at: now, started_at: null, completed_at: null,
     model: req.model, prompt: req.prompt, negative_prompt: req.negative_prompt ?? "", duration_s: req.duration_s,
     aspect_ratio: req.aspect_ratio, resolution, width, height, fps: spec.fps, seed,
-    steps: req.steps ?? spec.defaultSteps, guidance: req.guidance ?? spec.defaultGuidance, tier: req.tier,
+    steps: req.steps ?? spec.defaultSteps, guidance: req.guidance ?? spec.defaultGuidance,
+    scheduler: req.scheduler ?? spec.schedulers[0]!, tier: req.tier,
     chunk_frames: spec.chunkFrames, total_chunks: totalChunks, codecs: null, init: null, chunks: [], progress: null,
     usage: null, error: null, worker_id: null, metadata: req.metadata ?? {},
   };
@@ -143,7 +148,7 @@ videos.post("/", requireApiKey, async (c) => {
 
   const message: JobMessage = {
     v: 1, job_id: id, account_id: record.account_id, model: req.model, prompt: record.prompt, negative_prompt: record.negative_prompt,
-    seed, steps: record.steps, guidance: record.guidance, width, height, fps: spec.fps, chunk_frames: spec.chunkFrames,
+    seed, steps: record.steps, guidance: record.guidance, scheduler: record.scheduler, width, height, fps: spec.fps, chunk_frames: spec.chunkFrames,
     num_chunks: totalChunks, tier: req.tier, output: { bucket: cfg.S3_BUCKET, prefix: outputPrefix(id) },
     events_url: `${origin(c)}/internal/events`, enqueued_at: now,
   };

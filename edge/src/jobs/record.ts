@@ -1,5 +1,6 @@
 import type { WorkerEvent } from "../../../shared/schemas/events.ts";
 import type { ErrorInfo, Usage } from "../../../shared/schemas/manifest.ts";
+import type { SchedulerName } from "../../../shared/models.ts";
 import type { JobStatus, Tier } from "../../../shared/schemas/request.ts";
 
 /** A job's state as its Durable Object keeps it. */
@@ -23,6 +24,7 @@ export interface JobRecord {
   seed: number;
   steps: number;
   guidance: number;
+  scheduler: SchedulerName;
   tier: Tier;
   chunk_frames: number;
   total_chunks: number;
