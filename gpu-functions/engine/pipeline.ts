@@ -31,6 +31,8 @@ export interface GenerateRequest {
   scheduler?: SchedulerName;
   /** Batching priority; default standard. */
   tier?: Tier;
+  /** Called after each denoising step (1-based `step` of `steps`) of chunk `chunk`. */
+  onStep?: (chunk: number, step: number, steps: number) => void;
 }
 
 export interface GeneratedChunk {
@@ -46,6 +48,10 @@ export interface GeneratedChunk {
   /** Each denoiser run this chunk waited for, in order (a shared run counts whole). */
   stepMs: number[];
   decodeMs: number;
+  /** Engine time per chunk on the critical path: handing data to the ORT thread and back
+   * (wait for a run minus the run itself), and the guided sampler updates. */
+  handoffMs: number;
+  updateMs: number;
 }
 
 export interface GenerateStats {
@@ -148,6 +154,8 @@ interface Decoded {
   denoiseMs: number;
   stepMs: number[];
   decodeMs: number;
+  handoffMs: number;
+  updateMs: number;
 }
 
 /**
@@ -171,6 +179,7 @@ class Conversion {
     this.chunk = {
       index: d.index, frames: new Uint8Array(frames * height * width * 3), frameCount: frames, width, height,
       onnxMs: d.denoiseMs + d.decodeMs, denoiseMs: d.denoiseMs, stepMs: d.stepMs, decodeMs: d.decodeMs,
+      handoffMs: d.handoffMs, updateMs: d.updateMs,
     };
   }
 
@@ -250,11 +259,14 @@ async function produce(
     noiseDue = k + 1 < req.numChunks;
     const lane = batcher.lane({ tier: req.tier ?? "standard", text, ...(io.denoiser.frame_index ? { frameIndex } : {}) });
     let denoiseMs = 0;
+    let handoffMs = 0;
+    let updateMs = 0;
     const stepMs: number[] = [];
     try {
       for (let i = 0; i < p.steps; i++) {
         timesteps.fill(p.timesteps[i]!);
         // The model input is lent to the ORT thread and handed back with the output.
+        const submitted = performance.now();
         const run = lane.run(input ?? x, timesteps);
         // Host work while the ORT thread computes: finish the previous chunk (within about
         // one run's time per step), then draw the next chunk's noise.
@@ -266,6 +278,8 @@ async function produce(
           noiseDue = false;
         }
         const { out, ms, sample } = await run;
+        const updating = performance.now();
+        handoffMs += updating - submitted - ms;
         if (input) input = sample;
         else x = sample;
         stepMs.push(ms);
@@ -282,6 +296,8 @@ async function produce(
             for (let j = 0; j < size; j++) input[j] = next * x[j]!;
           }
         }
+        updateMs += performance.now() - updating;
+        req.onStep?.(k, i + 1, p.steps);
       }
     } finally {
       lane.close();
@@ -302,8 +318,13 @@ async function produce(
       for (let j = 0; j < latent.length; j++) latent[j] = latent[j]! * inv;
     }
     const latentDims = layout === "BCFHW" ? [1, C, fresh, h, w] : [1, fresh, C, h, w];
+    const decodeStart = performance.now();
     const decoded = await model.sessions.vaeDecoder.run({ [io.vae_decoder.latent]: new ort.Tensor("float32", latent, latentDims) });
-    previous = new Conversion({ index: k, pixels: decoded.outputs[io.vae_decoder.sample]!, denoiseMs, stepMs, decodeMs: decoded.ms }, m.vae.output_layout);
+    handoffMs += performance.now() - decodeStart - decoded.ms;
+    previous = new Conversion(
+      { index: k, pixels: decoded.outputs[io.vae_decoder.sample]!, denoiseMs, stepMs, decodeMs: decoded.ms, handoffMs, updateMs },
+      m.vae.output_layout,
+    );
   }
   if (previous && !isStopped()) {
     previous.advance(Infinity);
