@@ -12,6 +12,8 @@ import { RESOURCE_NAMES } from "../infra/local/resources.ts";
 const emulatorPort = Number(process.env.REELMESH_TEST_EMULATOR_PORT ?? (await freePort()));
 process.env.REELMESH_TEST_EMULATOR_PORT = String(emulatorPort);
 const endpoint = `http://127.0.0.1:${emulatorPort}`;
+const receiverPort = Number(process.env.REELMESH_TEST_RECEIVER_PORT ?? (await freePort()));
+process.env.REELMESH_TEST_RECEIVER_PORT = String(receiverPort);
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
@@ -25,6 +27,9 @@ export default defineConfig({
           REELMESH_DEV_KEY: "rm_test_key_for_workerd_tests_only",
           REELMESH_EVENTS_SECRET: "test-events-secret-not-for-production",
           REELMESH_PLAYBACK_SECRET: "test-playback-secret-not-for-production",
+          REELMESH_WEBHOOK_SECRET: "test-webhook-master-secret-not-for-production",
+          REELMESH_ENV: "development",
+          REELMESH_RETENTION_S: "2",
           AWS_REGION: "us-east-1",
           AWS_ACCESS_KEY_ID: "reelmesh-local",
           AWS_SECRET_ACCESS_KEY: "reelmesh-local-secret",
@@ -32,6 +37,8 @@ export default defineConfig({
           SQS_QUEUE_URL_STANDARD: `${endpoint}/000000000000/${RESOURCE_NAMES.standardQueue}`,
           SQS_QUEUE_URL_ECONOMY: `${endpoint}/000000000000/${RESOURCE_NAMES.economyQueue}`,
           S3_BUCKET: RESOURCE_NAMES.bucket,
+          /** Test-only: the webhook receiver emulator.setup.ts runs. */
+          TEST_WEBHOOK_RECEIVER: `http://127.0.0.1:${receiverPort}`,
         },
       },
     }),

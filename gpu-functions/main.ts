@@ -27,7 +27,7 @@ const endpoint = config.AWS_ENDPOINT_URL;
 const sqs = new SQSClient({ region: config.AWS_REGION, ...(endpoint ? { endpoint } : {}) });
 const s3 = s3Client(config.AWS_REGION, endpoint);
 const batcher = new DenoiseBatcher(model, { maxJobs: config.REELMESH_BATCH_MAX_JOBS, maxWaitMs: config.REELMESH_BATCH_MAX_WAIT_MS });
-const deps = { model, batcher, s3, eventsSecret: config.REELMESH_EVENTS_SECRET, workerId: config.REELMESH_WORKER_ID, ffmpegPath: config.FFMPEG_PATH, log };
+const deps = { model, batcher, s3, eventsSecret: config.REELMESH_EVENTS_SECRET, workerId: config.REELMESH_WORKER_ID, ffmpegPath: config.FFMPEG_PATH, videoCodec: config.REELMESH_VIDEO_CODEC, log };
 
 const consumer = new Consumer({
   sqs,

@@ -8,6 +8,10 @@ export const outputKeys = {
   init: (prefix: string) => `${prefix}/init.mp4`,
   /** Zero-padded so a listing sorts in playback order. */
   segment: (prefix: string, index: number) => `${prefix}/seg-${String(index).padStart(5, "0")}.m4s`,
+  /** The whole clip as one faststart MP4, written when the job succeeds. */
+  content: (prefix: string) => `${prefix}/video.mp4`,
+  /** The first frame, written with the first segment. */
+  poster: (prefix: string) => `${prefix}/poster.jpg`,
 };
 
 /** Segment file name as the playlist names it, relative to the playlist URL. */

@@ -1,17 +1,35 @@
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { ConfigError, type Env } from "./env.ts";
 import { events } from "./http/events.ts";
 import { playback } from "./http/playback.ts";
 import { ApiError, problemResponse } from "./http/problem.ts";
 import { videos } from "./http/videos.ts";
+import { webhookSecret } from "./http/webhooks.ts";
 
 /** The edge API (DESIGN.md, Public API v1). */
 export const app = new Hono<{ Bindings: Env }>();
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+/**
+ * CORS for browser clients (web players with hls.js, web apps): any origin, since access is by
+ * bearer key or a playback token in the URL, never by cookies; the headers a player and a
+ * client need are allowed in and exposed out.
+ */
+app.use(
+  "/v1/*",
+  cors({
+    origin: "*",
+    allowMethods: ["GET", "HEAD", "POST", "OPTIONS"],
+    allowHeaders: ["authorization", "content-type", "range", "last-event-id", "idempotency-key"],
+    exposeHeaders: ["content-length", "content-range", "accept-ranges", "location", "retry-after", "etag"],
+    maxAge: 86400,
+  }),
+);
 app.route("/v1/videos", videos);
 app.route("/v1/videos", playback);
 app.route("/internal", events);
+app.route("/v1", webhookSecret);
 
 app.notFound((c) => problemResponse(c, new ApiError(404, "not_found", "Not found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
 

@@ -22,6 +22,12 @@ export const EdgeConfigSchema = z.object({
   S3_BUCKET: z.string().min(1),
   /** Public origin of this API, if it differs from the request's (e.g. behind a proxy). */
   PUBLIC_URL: z.url().optional(),
+  /** `development` (the local stack) lets webhooks reach http:// and private addresses. */
+  REELMESH_ENV: z.enum(["production", "development"]).default("production"),
+  /** Master secret from which each account's webhook signing secret is derived. */
+  REELMESH_WEBHOOK_SECRET: z.string().min(16),
+  /** How long outputs are kept after a job ends; then they are deleted and the job answers 410. */
+  REELMESH_RETENTION_S: z.coerce.number().int().min(1).default(7 * 24 * 3600),
 });
 export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
 

@@ -1,6 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { JobMessage } from "../../shared/schemas/job-message.ts";
-import { encodeChunk } from "../encoder/encode.ts";
+import { finalMp4, posterJpeg } from "../encoder/finalize.ts";
+import { StreamEncoder, type VideoCodec } from "../encoder/stream-encoder.ts";
 import type { DenoiseBatcher } from "../engine/batcher.ts";
 import type { LoadedModel } from "../engine/model.ts";
 import { compatibleSchedulers } from "../engine/scheduler.ts";
@@ -22,6 +23,8 @@ export interface JobDeps {
   eventsSecret: string;
   workerId: string;
   ffmpegPath: string;
+  /** h264_nvenc on GPU images that have it. */
+  videoCodec?: VideoCodec;
   log: Logger;
 }
 
@@ -67,51 +70,84 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     width: job.width, height: job.height, fps: job.fps, totalChunks: job.num_chunks,
   });
   void events.send({ type: "started" });
+  // The encoder starts now, so FFmpeg's start-up hides behind the first chunk's compute.
+  const encoder = new StreamEncoder({
+    width: job.width, height: job.height, fps: job.fps, framesPerChunk, codec: deps.videoCodec ?? "libx264", ffmpegPath: deps.ffmpegPath,
+  });
 
   const result: JobResult = { wallMs: 0, firstChunkMs: 0, textEncoderMs: 0, denoiseMs: 0, decodeMs: 0, encodeMs: 0, uploadMs: 0 };
   const stats: GenerateStats = { textEncoderMs: 0 };
   const inFlight: Promise<void>[] = [];
+  const media: Uint8Array[] = [];
   let stored = Promise.resolve();
+  let poster: Promise<unknown> = Promise.resolve();
+  let lastProgress = 0;
+  const onStep = (chunk: number, step: number, steps: number) => {
+    // Throttled: a client wants to see movement, not one HTTP call per step.
+    const now = performance.now();
+    if (now - lastProgress < PROGRESS_INTERVAL_MS && step < steps) return;
+    lastProgress = now;
+    void events.send({ type: "progress", chunk, step, steps });
+  };
 
-  for await (const chunk of generate(deps.model, {
-    prompt: job.prompt, negativePrompt: job.negative_prompt, seed: job.seed, steps: job.steps, guidance: job.guidance, numChunks: job.num_chunks,
-    tier: job.tier, ...(job.scheduler ? { scheduler: job.scheduler } : {}),
-  }, stats, deps.batcher ? { batcher: deps.batcher } : {})) {
-    result.denoiseMs += chunk.denoiseMs;
-    result.decodeMs += chunk.decodeMs;
-    const previous = stored;
-    const encoded = encodeChunk(chunk.frames, {
-      width: chunk.width, height: chunk.height, fps: job.fps, index: chunk.index, framesPerChunk, ffmpegPath: deps.ffmpegPath,
-    });
-    // Encoding runs in parallel with the next chunk's compute; storing stays in order so
-    // the manifest and the playlist only ever grow at their end.
-    stored = (async () => {
-      const seg = await encoded;
-      result.encodeMs += seg.encodeMs;
-      await previous;
-      const t0 = performance.now();
-      const init = await output.putInit(seg.init, seg.codecs);
-      const manifestChunk = await output.putSegment(chunk.index, seg.media, seg.frames, seg.durationS);
-      result.uploadMs += performance.now() - t0;
-      if (chunk.index === 0) result.firstChunkMs = performance.now() - started;
-      deps.log("chunk stored", { job_id: job.job_id, chunk: chunk.index, denoise_ms: Math.round(chunk.denoiseMs), decode_ms: Math.round(chunk.decodeMs), encode_ms: Math.round(seg.encodeMs), upload_ms: Math.round(performance.now() - t0), bytes: seg.media.length });
-      await events.send({ type: "chunk", chunk: manifestChunk, init, codecs: seg.codecs, total_chunks: job.num_chunks });
-    })();
-    // Marked handled now; the rejection still surfaces where it is awaited below.
-    stored.catch(() => {});
-    inFlight.push(stored);
-    if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await inFlight.shift();
+  try {
+    for await (const chunk of generate(deps.model, {
+      prompt: job.prompt, negativePrompt: job.negative_prompt, seed: job.seed, steps: job.steps, guidance: job.guidance, numChunks: job.num_chunks,
+      tier: job.tier, ...(job.scheduler ? { scheduler: job.scheduler } : {}), onStep,
+    }, stats, deps.batcher ? { batcher: deps.batcher } : {})) {
+      result.denoiseMs += chunk.denoiseMs;
+      result.decodeMs += chunk.decodeMs;
+      if (chunk.index === 0) {
+        const first = chunk.frames.subarray(0, chunk.width * chunk.height * 3);
+        poster = posterJpeg(first, chunk.width, chunk.height, deps.ffmpegPath).then((jpeg) => output.putPoster(jpeg));
+        poster.catch(() => {});
+      }
+      const previous = stored;
+      const encoded = encoder.encode(chunk.index, chunk.frames);
+      // Encoding runs beside the next chunk's compute; storing stays in order so the manifest
+      // and the playlist only ever grow at their end.
+      stored = (async () => {
+        const seg = await encoded;
+        result.encodeMs += seg.encodeMs;
+        media[chunk.index] = seg.media;
+        await previous;
+        const t0 = performance.now();
+        const init = await output.putInit(seg.init, seg.codecs);
+        const manifestChunk = await output.putSegment(chunk.index, seg.media, seg.frames, seg.durationS);
+        result.uploadMs += performance.now() - t0;
+        if (chunk.index === 0) result.firstChunkMs = performance.now() - started;
+        deps.log("chunk stored", { job_id: job.job_id, chunk: chunk.index, denoise_ms: Math.round(chunk.denoiseMs), decode_ms: Math.round(chunk.decodeMs), encode_ms: Math.round(seg.encodeMs), upload_ms: Math.round(performance.now() - t0), bytes: seg.media.length });
+        await events.send({ type: "chunk", chunk: manifestChunk, init, codecs: seg.codecs, total_chunks: job.num_chunks });
+      })();
+      // Marked handled now; the rejection still surfaces where it is awaited below.
+      stored.catch(() => {});
+      inFlight.push(stored);
+      if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    await encoder.close();
+  } catch (err) {
+    encoder.kill();
+    throw err;
   }
-  await Promise.all(inFlight);
+  await poster;
+  const t0 = performance.now();
+  const init = await encoder.initSegment();
+  const mp4 = await finalMp4(init, media, deps.ffmpegPath);
+  const content = await output.putContent(mp4);
+  result.encodeMs += performance.now() - t0;
   result.textEncoderMs = stats.textEncoderMs;
   const usage = await output.finish("succeeded", {
     gpu_s: round3((result.textEncoderMs + result.denoiseMs + result.decodeMs) / 1000),
     encode_s: round3(result.encodeMs / 1000),
   });
-  await events.send({ type: "completed", usage, total_chunks: job.num_chunks });
+  await events.send({ type: "completed", usage, total_chunks: job.num_chunks, content });
   result.wallMs = performance.now() - started;
   return result;
 }
+
+/** Progress events at most this often (and always at a chunk's last step). */
+const PROGRESS_INTERVAL_MS = 500;
 
 /** Reports a job that will not be retried. */
 export async function reportFailure(job: JobMessage, deps: Pick<JobDeps, "eventsSecret" | "workerId" | "log">, code: string, message: string): Promise<void> {

@@ -45,6 +45,8 @@ export class JobOutput {
       init: null,
       total_chunks: info.totalChunks,
       chunks: [],
+      poster: null,
+      content: null,
       usage: { gpu_s: 0, encode_s: 0, bytes_stored: 0 },
       error: null,
       updated_at: new Date().toISOString(),
@@ -75,6 +77,22 @@ export class JobOutput {
     this.manifest.usage.bytes_stored += media.length;
     await this.writeManifest();
     return chunk;
+  }
+
+  async putPoster(jpeg: Uint8Array): Promise<{ key: string; bytes: number }> {
+    const key = outputKeys.poster(this.info.prefix);
+    await this.put(key, jpeg, "image/jpeg", IMMUTABLE);
+    this.manifest.poster = { key, bytes: jpeg.length };
+    this.manifest.usage.bytes_stored += jpeg.length;
+    return this.manifest.poster;
+  }
+
+  async putContent(mp4: Uint8Array): Promise<{ key: string; bytes: number }> {
+    const key = outputKeys.content(this.info.prefix);
+    await this.put(key, mp4, "video/mp4", IMMUTABLE);
+    this.manifest.content = { key, bytes: mp4.length };
+    this.manifest.usage.bytes_stored += mp4.length;
+    return this.manifest.content;
   }
 
   async finish(status: "succeeded" | "failed", usage: Omit<Usage, "bytes_stored">, error: Manifest["error"] = null): Promise<Usage> {

@@ -10,6 +10,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
     REELMESH_EXECUTION_PROVIDERS=cuda,cpu \
     REELMESH_ALLOW_CPU_FALLBACK=false \
     REELMESH_CONCURRENT_JOBS=4 \
+    REELMESH_VIDEO_CODEC=h264_nvenc \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility,video
 
 # ffmpeg from Ubuntu links libnvidia-encode at run time (h264_nvenc) when the driver exposes it.

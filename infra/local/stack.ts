@@ -55,6 +55,7 @@ interface DevSecrets {
   devKey: string;
   eventsSecret: string;
   playbackSecret: string;
+  webhookSecret: string;
 }
 
 /** Dev secrets are generated on first start and kept (git-ignored) so the key survives restarts. */
@@ -70,6 +71,7 @@ async function devSecrets(stateDir: string, devKey: string | undefined): Promise
     devKey: devKey ?? saved.devKey ?? `rm_dev_${randomBytes(18).toString("base64url")}`,
     eventsSecret: saved.eventsSecret ?? randomBytes(32).toString("base64url"),
     playbackSecret: saved.playbackSecret ?? randomBytes(32).toString("base64url"),
+    webhookSecret: saved.webhookSecret ?? randomBytes(32).toString("base64url"),
   };
   await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -113,7 +115,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     // Secrets go to wrangler in an env file (mode 600), not on its command line.
     const edgeEnvFile = join(stateDir, "edge.env");
-    const edgeVars = { ...awsEnv, S3_BUCKET: resources.bucket, REELMESH_DEV_KEY: secrets.devKey, REELMESH_PLAYBACK_SECRET: secrets.playbackSecret };
+    const edgeVars = { ...awsEnv, S3_BUCKET: resources.bucket, REELMESH_DEV_KEY: secrets.devKey, REELMESH_PLAYBACK_SECRET: secrets.playbackSecret,
+      REELMESH_WEBHOOK_SECRET: secrets.webhookSecret,
+      // Local only: webhooks may go to http:// and private addresses (a receiver on this machine).
+      REELMESH_ENV: "development",
+      REELMESH_RETENTION_S: process.env.REELMESH_RETENTION_S ?? String(7 * 24 * 3600),
+    };
     await writeFile(edgeEnvFile, Object.entries(edgeVars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
     const edge = spawnChild({

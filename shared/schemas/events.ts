@@ -29,7 +29,14 @@ export const WorkerEventSchema = z.discriminatedUnion("type", [
     codecs: z.string().min(1),
     total_chunks: z.int().min(1),
   }),
-  z.object({ ...base, type: z.literal("completed"), usage: UsageSchema, total_chunks: z.int().min(1) }),
+  z.object({
+    ...base,
+    type: z.literal("completed"),
+    usage: UsageSchema,
+    total_chunks: z.int().min(1),
+    /** The final MP4 (absent from workers older than issue 4). */
+    content: z.object({ key: z.string().min(1), bytes: z.int().min(1) }).optional(),
+  }),
   z.object({ ...base, type: z.literal("failed"), error: ErrorInfoSchema, retryable: z.boolean() }),
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEventSchema>;

@@ -46,6 +46,8 @@ export const ManifestSchema = z.object({
   init: z.object({ key: z.string().min(1), bytes: z.int().min(1) }).nullable(),
   total_chunks: z.int().min(1),
   chunks: z.array(ManifestChunkSchema),
+  poster: z.object({ key: z.string().min(1), bytes: z.int().min(1) }).nullable(),
+  content: z.object({ key: z.string().min(1), bytes: z.int().min(1) }).nullable(),
   usage: UsageSchema,
   error: ErrorInfoSchema.nullable(),
   updated_at: z.iso.datetime(),

@@ -55,6 +55,19 @@ async function waitForTerminal(id: string): Promise<JobView> {
   throw new Error(`job ${id} did not finish within ${JOB_TIMEOUT_MS} ms\n${lines.slice(-40).join("\n")}`);
 }
 
+/** Top-level MP4 box types in order. */
+function topLevelBoxes(buf: Uint8Array): string[] {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: string[] = [];
+  for (let at = 0; at + 8 <= buf.length; ) {
+    const size = view.getUint32(at);
+    out.push(String.fromCharCode(...buf.subarray(at + 4, at + 8)));
+    if (size < 8) break;
+    at += size;
+  }
+  return out;
+}
+
 describe("a prompt goes in and a playable HLS clip comes out", () => {
   it("rejects an invalid body with problem+json and runs a valid one to a 4 s H.264 stream", async () => {
     const bad = await api("/v1/videos", { method: "POST", body: JSON.stringify({ prompt: "x", duration_s: "4" }) });
@@ -97,5 +110,27 @@ describe("a prompt goes in and a playable HLS clip comes out", () => {
     expect([video.width, video.height]).toEqual([144, 256]);
     expect(video.frames).toBe(48);
     expect(video.durationS).toBeCloseTo(4, 1);
+
+    // The final MP4: the same samples as the segments, one progressive faststart file.
+    const content = await api(`/v1/videos/${job.id}/content`);
+    expect(content.status).toBe(200);
+    expect(content.headers.get("content-type")).toBe("video/mp4");
+    const mp4 = new Uint8Array(await content.arrayBuffer());
+    const mp4File = join(stateDir, "final.mp4");
+    await writeFile(mp4File, mp4);
+    expect(decodeErrors(mp4File)).toBe("");
+    expect(probeVideo(mp4File)).toMatchObject({ codec: "h264", profile: "High", frames: 48, width: 144, height: 256 });
+    const topLevel = topLevelBoxes(mp4);
+    expect(topLevel.indexOf("moov")).toBeLessThan(topLevel.indexOf("mdat")); // faststart
+    expect(topLevel).not.toContain("moof");
+
+    // The poster: a JPEG of the first frame.
+    const poster = await api(`/v1/videos/${job.id}/poster.jpg`);
+    expect(poster.status).toBe(200);
+    const jpeg = new Uint8Array(await poster.arrayBuffer());
+    expect([jpeg[0], jpeg[1]]).toEqual([0xff, 0xd8]);
+    const posterFile = join(stateDir, "poster.jpg");
+    await writeFile(posterFile, jpeg);
+    expect(probeVideo(posterFile)).toMatchObject({ codec: "mjpeg", width: 144, height: 256 });
   });
 });

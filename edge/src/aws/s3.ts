@@ -22,6 +22,26 @@ export function objectUrl(cfg: EdgeConfig, key: string): string {
     : `https://${cfg.S3_BUCKET}.s3.${cfg.AWS_REGION}.amazonaws.com/${path}`;
 }
 
+/** Deletes every object under `prefix` (ListObjectsV2 + DeleteObject). Returns how many. */
+export async function deletePrefix(cfg: EdgeConfig, prefix: string): Promise<number> {
+  const aws = awsClient(cfg);
+  const base = cfg.AWS_ENDPOINT_URL ? `${cfg.AWS_ENDPOINT_URL.replace(/\/$/, "")}/${cfg.S3_BUCKET}` : `https://${cfg.S3_BUCKET}.s3.${cfg.AWS_REGION}.amazonaws.com`;
+  let deleted = 0;
+  for (;;) {
+    const res = await aws.fetch(`${base}?list-type=2&prefix=${encodeURIComponent(prefix + "/")}&max-keys=1000`);
+    if (!res.ok) throw new Error(`list ${prefix}: ${res.status}`);
+    const keys = [...(await res.text()).matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => decodeXml(m[1]!));
+    if (keys.length === 0) return deleted;
+    for (const key of keys) {
+      const del = await aws.fetch(objectUrl(cfg, key), { method: "DELETE" });
+      if (!del.ok && del.status !== 404) throw new Error(`delete ${key}: ${del.status}`);
+      deleted++;
+    }
+  }
+}
+
+const decodeXml = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+
 export async function getObject(cfg: EdgeConfig, key: string, range?: string): Promise<Response> {
   return awsClient(cfg).fetch(objectUrl(cfg, key), { method: "GET", headers: range ? { range } : {} });
 }

@@ -1,4 +1,4 @@
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { JobMessage } from "../../../shared/schemas/job-message.ts";
 import type { Tier } from "../../../shared/schemas/request.ts";
 import type { EdgeConfig } from "../env.ts";
@@ -24,6 +24,14 @@ function sqsClient(cfg: EdgeConfig): SQSClient {
 
 export function queueUrlFor(cfg: EdgeConfig, tier: Tier): string {
   return tier === "economy" && cfg.SQS_QUEUE_URL_ECONOMY ? cfg.SQS_QUEUE_URL_ECONOMY : cfg.SQS_QUEUE_URL_STANDARD;
+}
+
+/** Messages waiting (not yet taken by a worker) in a tier's queue: SQS's approximate count. */
+export async function queueDepth(cfg: EdgeConfig, tier: Tier): Promise<number> {
+  const res = await sqsClient(cfg).send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrlFor(cfg, tier), AttributeNames: ["ApproximateNumberOfMessages"] }),
+  );
+  return Number(res.Attributes?.ApproximateNumberOfMessages ?? 0);
 }
 
 export async function enqueueJob(cfg: EdgeConfig, message: JobMessage): Promise<string> {

@@ -6,7 +6,8 @@ import { renderPlaylist } from "../playback/playlist.ts";
 import { verifyPlaybackToken } from "../playback/token.ts";
 import { accountForKey, bearerKey, type AuthVariables } from "./auth.ts";
 import { ApiError } from "./problem.ts";
-import { loadJob } from "./videos.ts";
+import { jobStub, loadJob, origin } from "./videos.ts";
+import { outputKeys, outputPrefix } from "../../../shared/layout.ts";
 
 /**
  * Playback: the playlist and the files it names, proxied from S3 rather than redirected to
@@ -49,30 +50,62 @@ playback.get("/:id/stream.m3u8", async (c) => {
   });
 });
 
-playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s)}", async (c) => {
+/**
+ * Server-sent events for one job (queued, started, progress, chunk, completed, failed,
+ * canceled), served by its Durable Object; reconnecting with `Last-Event-ID` resumes after
+ * the last event seen. Same access as the playlist (key or playback token).
+ */
+playback.get("/:id/events", async (c) => {
+  const id = c.req.param("id");
+  const { query, account } = await authorize(c, id);
+  await loadJob(c, id, account);
+  const target = new URL("https://job/events");
+  target.searchParams.set("base", `${origin(c)}/v1/videos/${id}`);
+  target.searchParams.set("query", query);
+  const lastEventId = c.req.header("last-event-id") ?? c.req.query("last_event_id");
+  if (lastEventId) target.searchParams.set("last_event_id", lastEventId);
+  return jobStub(c.env, id).fetch(target.toString());
+});
+
+/** The job's files: init, committed segments, the final MP4 once done, the poster once the first chunk is. */
+playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", async (c) => {
   const id = c.req.param("id");
   const file = c.req.param("file");
   const { account } = await authorize(c, id);
   const job = await loadJob(c, id, account);
   let key: string | undefined;
+  let type = "video/iso.segment";
   if (file === "init.mp4") {
     key = job.init?.key;
+    type = "video/mp4";
+  } else if (file === "content") {
+    key = job.content?.key;
+    type = "video/mp4";
+    if (!key) {
+      throw new ApiError(409, "video_not_ready", "Video not finished", `The MP4 of ${id} exists once the video has succeeded (status: ${job.status}).`, {
+        headers: isTerminal(job.status) ? {} : { "retry-after": "2" },
+      });
+    }
+  } else if (file === "poster.jpg") {
+    key = contiguousChunks(job).length > 0 ? outputKeys.poster(outputPrefix(id)) : undefined;
+    type = "image/jpeg";
   } else {
     const index = Number(file.slice(4, 9));
     key = contiguousChunks(job).find((ch) => ch.index === index)?.key;
   }
-  if (!key) throw new ApiError(404, "segment_not_ready", "Segment not available", `${file} is not (yet) part of video ${id}.`);
+  if (!key) throw new ApiError(404, "segment_not_ready", "Not available yet", `${file} is not (yet) part of video ${id}.`, { headers: { "retry-after": "1" } });
   const range = c.req.header("range");
   const upstream = await getObject(edgeConfig(c.env), key, range);
+  if (file === "poster.jpg" && upstream.status === 404) {
+    // Written beside the first segment; it may land a moment after it.
+    throw new ApiError(404, "segment_not_ready", "Not available yet", `The poster of ${id} is not stored yet.`, { headers: { "retry-after": "1" } });
+  }
   if (upstream.status !== 200 && upstream.status !== 206) {
     // Listed as committed but not readable: a storage fault, not the client's.
-    throw new ApiError(502, "storage_unavailable", "Could not read the segment", `storage answered ${upstream.status} for ${file}`);
+    throw new ApiError(502, "storage_unavailable", "Could not read the file", `storage answered ${upstream.status} for ${file}`);
   }
-  const headers = new Headers({
-    "content-type": file.endsWith(".mp4") ? "video/mp4" : "video/iso.segment",
-    "cache-control": IMMUTABLE,
-    "accept-ranges": "bytes",
-  });
+  const headers = new Headers({ "content-type": type, "cache-control": IMMUTABLE, "accept-ranges": "bytes" });
+  if (file === "content") headers.set("content-disposition", `inline; filename="${id}.mp4"`);
   for (const h of ["content-length", "content-range", "etag", "last-modified"]) {
     const v = upstream.headers.get(h);
     if (v) headers.set(h, v);

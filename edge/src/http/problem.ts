@@ -19,19 +19,26 @@ export class ApiError extends Error {
   readonly title: string;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
+  /** Extra members (RFC 9457 §3.2), e.g. `expired_at`. */
+  readonly extensions: Record<string, unknown>;
 
-  constructor(status: ContentfulStatusCode, code: string, title: string, detail?: string, opts: { errors?: FieldError[]; headers?: Record<string, string> } = {}) {
+  constructor(
+    status: ContentfulStatusCode, code: string, title: string, detail?: string,
+    opts: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
+  ) {
     super(detail ?? title);
     this.status = status;
     this.code = code;
     this.title = title;
     this.errors = opts.errors;
     this.headers = opts.headers ?? {};
+    this.extensions = opts.extensions ?? {};
   }
 }
 
 export function problemResponse(c: Context, err: ApiError): Response {
   const body = {
+    ...err.extensions,
     type: `${PROBLEM_BASE}${err.code}`,
     title: err.title,
     status: err.status,

@@ -4,13 +4,14 @@ import { outputPrefix } from "../../../shared/layout.ts";
 import { MODELS, frameSize, type ModelSpec } from "../../../shared/models.ts";
 import type { JobMessage } from "../../../shared/schemas/job-message.ts";
 import { CreateVideoRequestSchema, MAX_SEED, type CreateVideoRequest } from "../../../shared/schemas/request.ts";
-import { enqueueJob } from "../aws/sqs.ts";
+import { enqueueJob, queueDepth } from "../aws/sqs.ts";
 import { edgeConfig, type Env } from "../env.ts";
 import { contiguousChunks, type JobRecord } from "../jobs/record.ts";
 import { issuePlaybackToken } from "../playback/token.ts";
 import { requireApiKey, type AuthVariables } from "./auth.ts";
 import { ApiError, type FieldError } from "./problem.ts";
 import { fieldErrors } from "./validation.ts";
+import { checkWebhookUrl } from "../webhooks/url.ts";
 
 /** `POST /v1/videos`, `GET /v1/videos/:id` (DESIGN.md, Public API). */
 type App = { Bindings: Env; Variables: AuthVariables };
@@ -33,6 +34,11 @@ export async function loadJob(c: Context<App>, id: string, account: string | nul
   if (!job || (account !== null && job.account_id !== account)) {
     throw new ApiError(404, "video_not_found", "Video not found", `No video ${id} in this account.`);
   }
+  if (job.expired) {
+    throw new ApiError(410, "video_expired", "Video expired", `The outputs of ${id} were deleted at ${job.expires_at} (retention).`, {
+      extensions: { expired_at: job.expires_at },
+    });
+  }
   return job;
 }
 
@@ -53,7 +59,7 @@ async function readBody(c: Context<App>): Promise<unknown> {
 }
 
 /** Rules that depend on the chosen model (the schema checks the rest). */
-function modelErrors(req: CreateVideoRequest, spec: ModelSpec): FieldError[] {
+function modelErrors(req: CreateVideoRequest, spec: ModelSpec, allowPrivate: boolean): FieldError[] {
   const errors: FieldError[] = [];
   const resolution = req.resolution ?? spec.defaultResolution;
   if (!(resolution in spec.resolutions)) {
@@ -64,6 +70,10 @@ function modelErrors(req: CreateVideoRequest, spec: ModelSpec): FieldError[] {
   }
   if (req.duration_s > spec.maxDurationS) {
     errors.push({ field: "duration_s", code: "too_big", message: `${req.model} makes clips of at most ${spec.maxDurationS} s` });
+  }
+  if (req.webhook_url !== undefined) {
+    const check = checkWebhookUrl(req.webhook_url, { allowPrivate });
+    if (!check.ok) errors.push({ field: "webhook_url", code: "not_allowed", message: check.reason });
   }
   if (req.scheduler !== undefined && !spec.schedulers.includes(req.scheduler)) {
     errors.push({ field: "scheduler", code: "unsupported", message: `${req.model} supports ${spec.schedulers.join(", ")}` });
@@ -107,7 +117,12 @@ export async function jobView(c: Context<App>, job: JobRecord) {
       hls_url: `${base}/stream.m3u8`,
       /** For a phone: needs no API key; expires (see token.ts). */
       signed_hls_url: `${base}/stream.m3u8?token=${token}`,
+      events_url: `${base}/events`,
+      poster_url: ready > 0 ? `${base}/poster.jpg?token=${token}` : null,
+      content_url: job.content ? `${base}/content?token=${token}` : null,
     },
+    queue_position: job.status === "queued" ? job.queue_position : null,
+    expires_at: job.expires_at,
     usage: job.usage,
     error: job.error,
     metadata: job.metadata,
@@ -123,7 +138,7 @@ videos.post("/", requireApiKey, async (c) => {
   }
   const req = parsed.data;
   const spec: ModelSpec = MODELS[req.model];
-  const errors = modelErrors(req, spec);
+  const errors = modelErrors(req, spec, cfg.REELMESH_ENV === "development");
   if (errors.length > 0) {
     throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
   }
@@ -142,7 +157,11 @@ videos.post("/", requireApiKey, async (c) => {
     scheduler: req.scheduler ?? spec.schedulers[0]!, tier: req.tier,
     chunk_frames: spec.chunkFrames, total_chunks: totalChunks, codecs: null, init: null, chunks: [], progress: null,
     usage: null, error: null, worker_id: null, metadata: req.metadata ?? {},
+    content: null, webhook_url: req.webhook_url ?? null, base_url: origin(c), queue_position: null, expires_at: null, expired: false,
   };
+  // Where it will stand in its tier's queue: SQS's count of waiting messages (approximate, as
+  // a standard queue's order is). A failure to read it loses nothing but the estimate.
+  record.queue_position = await queueDepth(cfg, req.tier).catch(() => null);
   const stub = jobStub(c.env, id);
   await stub.create(record);
 

@@ -36,6 +36,17 @@ export interface JobRecord {
   error: ErrorInfo | null;
   worker_id: string | null;
   metadata: Record<string, string>;
+  /** The final MP4, once the job succeeded. */
+  content: { key: string; bytes: number } | null;
+  /** Where terminal events are delivered (Standard Webhooks), if the caller asked. */
+  webhook_url: string | null;
+  /** The API's public origin when the job was created: links in webhooks point there. */
+  base_url: string;
+  /** Jobs waiting ahead in the tier's queue when this one was queued (SQS's estimate). */
+  queue_position: number | null;
+  /** When the outputs are deleted (set when the job ends); `expired` once they are. */
+  expires_at: string | null;
+  expired: boolean;
 }
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "canceled"]);
@@ -79,6 +90,7 @@ export function applyEvent(job: JobRecord, event: WorkerEvent, now: string): boo
       run();
       job.status = "succeeded";
       job.usage = event.usage;
+      job.content = event.content ?? null;
       job.completed_at = now;
       job.progress = null;
       break;
