@@ -108,6 +108,15 @@ describe("final MP4 and poster", () => {
     expect(poster.status).toBe(200);
     expect(poster.headers.get("content-type")).toBe("image/jpeg");
     expect(new Uint8Array(await poster.arrayBuffer())).toEqual(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
+    // Immutable, so the second read comes from the edge cache, with the same bytes.
+    let again = await call(`/v1/videos/${id}/poster.jpg`);
+    for (let i = 0; i < 20 && again.headers.get("x-cache") !== "HIT"; i++) {
+      await again.arrayBuffer();
+      await sleep(50);
+      again = await call(`/v1/videos/${id}/poster.jpg`);
+    }
+    expect(again.headers.get("x-cache")).toBe("HIT");
+    expect(new Uint8Array(await again.arrayBuffer())).toEqual(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
 
     await putObject(`videos/${id}/video.mp4`, new Uint8Array([1, 2, 3, 4, 5, 6]));
     await postEvent(chunkEvent(id, 1));

@@ -95,6 +95,18 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
   }
   if (!key) throw new ApiError(404, "segment_not_ready", "Not available yet", `${file} is not (yet) part of video ${id}.`, { headers: { "retry-after": "1" } });
   const range = c.req.header("range");
+  // Every object here is immutable once listed, so whole-object reads are kept in the edge
+  // cache, keyed by the object (not by the caller's token): the first viewer in a location
+  // pays the trip to S3, later ones do not. Access was checked above, before the cache.
+  const cacheKey = new Request(`https://objects.reelmesh.internal/${key}`);
+  if (!range) {
+    const hit = await caches.default.match(cacheKey);
+    if (hit) {
+      const headers = new Headers(hit.headers);
+      headers.set("x-cache", "HIT");
+      return new Response(hit.body, { status: 200, headers });
+    }
+  }
   const upstream = await getObject(edgeConfig(c.env), key, range);
   if (file === "poster.jpg" && upstream.status === 404) {
     // Written beside the first segment; it may land a moment after it.
@@ -110,5 +122,9 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
     const v = upstream.headers.get(h);
     if (v) headers.set(h, v);
   }
-  return new Response(upstream.body, { status: upstream.status, headers });
+  if (range || upstream.status !== 200) return new Response(upstream.body, { status: upstream.status, headers });
+  const [forCache, forClient] = upstream.body!.tee();
+  c.executionCtx.waitUntil(caches.default.put(cacheKey, new Response(forCache, { status: 200, headers })).catch(() => {}));
+  headers.set("x-cache", "MISS");
+  return new Response(forClient, { status: 200, headers });
 });
