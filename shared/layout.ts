@@ -12,6 +12,8 @@ export const outputKeys = {
   content: (prefix: string) => `${prefix}/video.mp4`,
   /** The first frame, written with the first segment. */
   poster: (prefix: string) => `${prefix}/poster.jpg`,
+  /** Chunk k's last conditioning latents (float32): what a worker resuming at k+1 starts from. */
+  tail: (prefix: string, index: number) => `${prefix}/state/tail-${String(index).padStart(5, "0")}.f32`,
 };
 
 /** Segment file name as the playlist names it, relative to the playlist URL. */

@@ -91,4 +91,13 @@ describe("the reference pipeline", () => {
     expect(inside).toBeGreaterThan(3);
     expect(Math.abs(across - inside)).toBeLessThan(1);
   });
+
+  it("resumes at any chunk from the previous chunk's tail latents, giving the same bytes", async () => {
+    const full = await clip("a green star orbiting", { numChunks: 3 });
+    expect(full[1]!.tail).not.toBeNull();
+    const resumed = await clip("a green star orbiting", { numChunks: 3, firstChunk: 2, tail: full[1]!.tail! });
+    expect(resumed.map((c) => c.index)).toEqual([2]);
+    expect(Buffer.from(resumed[0]!.frames).equals(Buffer.from(full[2]!.frames))).toBe(true);
+    await expect(clip("a green star orbiting", { numChunks: 3, firstChunk: 2 })).rejects.toThrow(/needs the previous chunk's tail/);
+  });
 });

@@ -33,6 +33,13 @@ export interface GenerateRequest {
   tier?: Tier;
   /** Called after each denoising step (1-based `step` of `steps`) of chunk `chunk`. */
   onStep?: (chunk: number, step: number, steps: number) => void;
+  /**
+   * Resume: start at this chunk (default 0). With conditioning frames, `tail` must be the
+   * previous chunk's GeneratedChunk.tail; noise depends only on (seed, chunk), so the clip is
+   * the same as if it had run through.
+   */
+  firstChunk?: number;
+  tail?: Float32Array;
 }
 
 export interface GeneratedChunk {
@@ -48,6 +55,8 @@ export interface GeneratedChunk {
   /** Each denoiser run this chunk waited for, in order (a shared run counts whole). */
   stepMs: number[];
   decodeMs: number;
+  /** Clean latents of this chunk's last conditioning frames: what chunk index+1 starts from. */
+  tail: Float32Array | null;
   /** Engine time per chunk on the critical path: handing data to the ORT thread and back
    * (wait for a run minus the run itself), and the guided sampler updates. */
   handoffMs: number;
@@ -156,6 +165,7 @@ interface Decoded {
   decodeMs: number;
   handoffMs: number;
   updateMs: number;
+  tail: Float32Array | null;
 }
 
 /**
@@ -179,7 +189,7 @@ class Conversion {
     this.chunk = {
       index: d.index, frames: new Uint8Array(frames * height * width * 3), frameCount: frames, width, height,
       onnxMs: d.denoiseMs + d.decodeMs, denoiseMs: d.denoiseMs, stepMs: d.stepMs, decodeMs: d.decodeMs,
-      handoffMs: d.handoffMs, updateMs: d.updateMs,
+      handoffMs: d.handoffMs, updateMs: d.updateMs, tail: d.tail,
     };
   }
 
@@ -220,7 +230,12 @@ async function produce(
   ids.set(model.tokenizer.encode(req.prompt), 0);
   if (useCfg) ids.set(model.tokenizer.encode(req.negativePrompt), tokens);
   const textRun = model.sessions.textEncoder.run({ [io.text_encoder.input_ids]: new ort.Tensor("int64", ids, [rows, tokens]) });
-  let nextNoise = noise(0); // while the text encoder runs
+  const firstChunk = req.firstChunk ?? 0;
+  if (!Number.isInteger(firstChunk) || firstChunk < 0 || firstChunk >= req.numChunks) throw new Error(`firstChunk ${firstChunk} is outside 0..${req.numChunks - 1}`);
+  if (firstChunk > 0 && m.conditioning_frames > 0 && req.tail?.length !== m.conditioning_frames * m.latent.channels * m.latent.height * m.latent.width) {
+    throw new Error(`resuming at chunk ${firstChunk} needs the previous chunk's tail latents`);
+  }
+  let nextNoise = noise(firstChunk); // while the text encoder runs
   const encoded = await textRun;
   const text = encoded.outputs[io.text_encoder.hidden_states]!;
   if (stats) stats.textEncoderMs = encoded.ms;
@@ -230,7 +245,8 @@ async function produce(
   const context = frameSpans(layout, C, F, plane, 0, n);
   const newFrames = frameSpans(layout, C, F, plane, n, F);
   const tailFrames = frameSpans(layout, C, F, plane, F - n, F);
-  let tail: Float32Array | undefined; // clean latents of the previous chunk's last n frames, packed
+  // Clean latents of the previous chunk's last n frames, packed.
+  let tail: Float32Array | undefined = firstChunk > 0 && n > 0 ? Float32Array.from(req.tail!) : undefined;
   // What the model sees: x itself, or x·inputScale (Euler) in a buffer of its own.
   const scaled = p.inputScale.some((v) => v !== 1);
   let input: Float32Array | undefined = scaled ? new Float32Array(size) : undefined;
@@ -239,7 +255,7 @@ async function produce(
   let noiseDue = false;
   let lastStepMs = 0;
 
-  for (let k = 0; k < req.numChunks && !isStopped(); k++) {
+  for (let k = firstChunk; k < req.numChunks && !isStopped(); k++) {
     const eps = nextNoise;
     let x: Float32Array = new Float32Array(size);
     for (let j = 0; j < size; j++) x[j] = p.initNoiseScale * eps[j]!;
@@ -322,7 +338,7 @@ async function produce(
     const decoded = await model.sessions.vaeDecoder.run({ [io.vae_decoder.latent]: new ort.Tensor("float32", latent, latentDims) });
     handoffMs += performance.now() - decodeStart - decoded.ms;
     previous = new Conversion(
-      { index: k, pixels: decoded.outputs[io.vae_decoder.sample]!, denoiseMs, stepMs, decodeMs: decoded.ms, handoffMs, updateMs },
+      { index: k, pixels: decoded.outputs[io.vae_decoder.sample]!, denoiseMs, stepMs, decodeMs: decoded.ms, handoffMs, updateMs, tail: tail ?? null },
       m.vae.output_layout,
     );
   }

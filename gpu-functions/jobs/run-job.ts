@@ -65,15 +65,35 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     throw new JobError("unsupported_scheduler", `model ${m.id} predicts ${m.prediction_type}; ${job.scheduler} does not suit it`, false);
   }
   const events = new EventSender({ url: job.events_url, secret: deps.eventsSecret, jobId: job.job_id, workerId: deps.workerId, log: deps.log });
-  const output = new JobOutput(deps.s3, {
+  const output = await JobOutput.open(deps.s3, {
     jobId: job.job_id, bucket: job.output.bucket, prefix: job.output.prefix, model: job.model,
     width: job.width, height: job.height, fps: job.fps, totalChunks: job.num_chunks,
   });
+  // A retried job continues after the chunks a previous attempt committed (same noise per
+  // chunk, the previous chunk's tail latents from S3): nothing committed is redone or rewritten.
+  const from = output.committedChunks();
+  let tail: Float32Array | undefined;
+  if (from > 0) {
+    deps.log("resuming", { job_id: job.job_id, from_chunk: from, total_chunks: job.num_chunks });
+    if (from < job.num_chunks && m.conditioning_frames > 0) {
+      tail = (await output.getTail(from - 1)) ?? undefined;
+      if (!tail) throw new JobError("resume_state_missing", `chunk ${from - 1} is committed but its tail latents are not stored`, false);
+    }
+  }
   void events.send({ type: "started" });
+  if (from > 0) {
+    // The previous attempt may have died between committing a chunk and announcing it: say
+    // again what S3 holds (the edge applies each chunk once).
+    const { chunks, init, codecs } = output.committed();
+    for (const chunk of chunks) if (init) void events.send({ type: "chunk", chunk, init, codecs, total_chunks: job.num_chunks });
+  }
   // The encoder starts now, so FFmpeg's start-up hides behind the first chunk's compute.
-  const encoder = new StreamEncoder({
-    width: job.width, height: job.height, fps: job.fps, framesPerChunk, codec: deps.videoCodec ?? "libx264", ffmpegPath: deps.ffmpegPath,
-  });
+  const encoder = from < job.num_chunks
+    ? new StreamEncoder({
+        width: job.width, height: job.height, fps: job.fps, framesPerChunk, firstChunk: from,
+        codec: deps.videoCodec ?? "libx264", ffmpegPath: deps.ffmpegPath,
+      })
+    : null;
 
   const result: JobResult = { wallMs: 0, firstChunkMs: 0, textEncoderMs: 0, denoiseMs: 0, decodeMs: 0, encodeMs: 0, uploadMs: 0 };
   const stats: GenerateStats = { textEncoderMs: 0 };
@@ -91,9 +111,9 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
   };
 
   try {
-    for await (const chunk of generate(deps.model, {
+    if (encoder) for await (const chunk of generate(deps.model, {
       prompt: job.prompt, negativePrompt: job.negative_prompt, seed: job.seed, steps: job.steps, guidance: job.guidance, numChunks: job.num_chunks,
-      tier: job.tier, ...(job.scheduler ? { scheduler: job.scheduler } : {}), onStep,
+      tier: job.tier, ...(job.scheduler ? { scheduler: job.scheduler } : {}), onStep, firstChunk: from, ...(tail ? { tail } : {}),
     }, stats, deps.batcher ? { batcher: deps.batcher } : {})) {
       result.denoiseMs += chunk.denoiseMs;
       result.decodeMs += chunk.decodeMs;
@@ -104,6 +124,7 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
       }
       const previous = stored;
       const encoded = encoder.encode(chunk.index, chunk.frames);
+      const chunkTail = chunk.tail;
       // Encoding runs beside the next chunk's compute; storing stays in order so the manifest
       // and the playlist only ever grow at their end.
       stored = (async () => {
@@ -113,6 +134,7 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
         await previous;
         const t0 = performance.now();
         const init = await output.putInit(seg.init, seg.codecs);
+        if (chunkTail) await output.putTail(chunk.index, chunkTail);
         const manifestChunk = await output.putSegment(chunk.index, seg.media, seg.frames, seg.durationS);
         result.uploadMs += performance.now() - t0;
         if (chunk.index === 0) result.firstChunkMs = performance.now() - started;
@@ -125,14 +147,15 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
       if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await inFlight.shift();
     }
     await Promise.all(inFlight);
-    await encoder.close();
+    await encoder?.close();
   } catch (err) {
-    encoder.kill();
+    encoder?.kill();
     throw err;
   }
   await poster;
   const t0 = performance.now();
-  const init = await encoder.initSegment();
+  const init = encoder ? await encoder.initSegment() : await output.getInit();
+  for (let k = 0; k < from; k++) media[k] = await output.getSegment(k);
   const mp4 = await finalMp4(init, media, deps.ffmpegPath);
   const content = await output.putContent(mp4);
   result.encodeMs += performance.now() - t0;

@@ -1,6 +1,6 @@
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { outputKeys } from "../../shared/layout.ts";
-import { MANIFEST_VERSION, type Manifest, type ManifestChunk, type Usage } from "../../shared/schemas/manifest.ts";
+import { MANIFEST_VERSION, ManifestSchema, type Manifest, type ManifestChunk, type Usage } from "../../shared/schemas/manifest.ts";
 
 /**
  * A job's outputs in S3 (DESIGN.md): `init.mp4`, immutable segments, and `manifest.json`,
@@ -29,6 +29,64 @@ export class JobOutput {
   private readonly s3: S3Client;
   readonly info: OutputInfo;
   private readonly manifest: Manifest;
+
+  /**
+   * The job's outputs as S3 has them: a retried job (another attempt, maybe on another worker)
+   * continues after the chunks already committed instead of redoing them.
+   */
+  static async open(s3: S3Client, info: OutputInfo): Promise<JobOutput> {
+    const out = new JobOutput(s3, info);
+    const existing = await out.get(outputKeys.manifest(info.prefix));
+    if (existing) {
+      const parsed = ManifestSchema.safeParse(JSON.parse(new TextDecoder().decode(existing)));
+      if (parsed.success && parsed.data.job_id === info.jobId) Object.assign(out.manifest, parsed.data, { status: "running" });
+    }
+    return out;
+  }
+
+  /** Chunks committed in order from the first: where a resumed job starts. */
+  committedChunks(): number {
+    let n = 0;
+    while (this.manifest.chunks.some((c) => c.index === n)) n++;
+    return n;
+  }
+
+  /** What the manifest says is committed (for re-announcing after a crash). */
+  committed(): { chunks: ManifestChunk[]; init: Manifest["init"]; codecs: string } {
+    return { chunks: [...this.manifest.chunks], init: this.manifest.init, codecs: this.manifest.codecs };
+  }
+
+  private async get(key: string): Promise<Uint8Array | null> {
+    try {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.info.bucket, Key: key }));
+      return await res.Body!.transformToByteArray();
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as { name?: string }).name === "NoSuchKey") return null;
+      throw err;
+    }
+  }
+
+  async getInit(): Promise<Uint8Array> {
+    const bytes = this.manifest.init ? await this.get(this.manifest.init.key) : null;
+    if (!bytes) throw new Error("the init segment is listed but missing");
+    return bytes;
+  }
+
+  async getSegment(index: number): Promise<Uint8Array> {
+    const bytes = await this.get(outputKeys.segment(this.info.prefix, index));
+    if (!bytes) throw new Error(`segment ${index} is listed but missing`);
+    return bytes;
+  }
+
+  /** Stored before the chunk is listed, so a listed chunk always has its tail. */
+  async putTail(index: number, tail: Float32Array): Promise<void> {
+    await this.put(outputKeys.tail(this.info.prefix, index), new Uint8Array(tail.buffer, tail.byteOffset, tail.byteLength), "application/octet-stream", IMMUTABLE);
+  }
+
+  async getTail(index: number): Promise<Float32Array | null> {
+    const bytes = await this.get(outputKeys.tail(this.info.prefix, index));
+    return bytes ? new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) : null;
+  }
 
   constructor(s3: S3Client, info: OutputInfo) {
     this.s3 = s3;
