@@ -45,9 +45,18 @@ export interface LaneSpec {
   frameIndex?: BigInt64Array;
 }
 
+/** The sampler step to apply on the ORT thread: x ← a·x + Σ coef[r]·output row r. */
+export interface SamplerStep {
+  /** The model sees inputScale·x. */
+  inputScale: number;
+  a: number;
+  /** One per row: [b·g, b·(1−g)] with guidance, [b] without. */
+  coef: number[];
+}
+
 export interface LaneResult {
-  /** This lane's rows of the denoiser output. */
-  out: Float32Array;
+  /** This lane's rows of the denoiser output; absent when a step was applied instead. */
+  out?: Float32Array;
   /** The submitted sample, handed back: it was lent to the ORT thread (see TiledTensor). */
   sample: Float32Array;
   /** Milliseconds inside ONNX Runtime for the (possibly shared) run. */
@@ -60,7 +69,7 @@ export interface DenoiseLane {
    * same latents) at per-row timesteps. `sample` is lent to the ORT thread (its buffer is
    * detached) and comes back as LaneResult.sample; it must own its whole ArrayBuffer.
    */
-  run(sample: Float32Array, timesteps: number[]): Promise<LaneResult>;
+  run(sample: Float32Array, timesteps: number[], step?: SamplerStep): Promise<LaneResult>;
   close(): void;
 }
 
@@ -83,6 +92,7 @@ interface Pending {
   groupKey: string;
   sample: Float32Array;
   timesteps: number[];
+  step: SamplerStep | undefined;
   at: number;
   resolve(out: LaneResult): void;
   reject(err: unknown): void;
@@ -114,7 +124,7 @@ export class DenoiseBatcher {
     const lane: Lane = { spec, key: spec.frameIndex ? `f${spec.frameIndex[0]}` : "-", rows: spec.text.dims[0]!, waiting: false };
     this.lanes.add(lane);
     return {
-      run: (sample, timesteps) =>
+      run: (sample, timesteps, step) =>
         new Promise<LaneResult>((resolve, reject) => {
           if (!this.lanes.has(lane)) throw new Error("lane is closed");
           if (timesteps.length !== lane.rows || sample.length !== this.sampleSize) {
@@ -124,7 +134,7 @@ export class DenoiseBatcher {
           const groupKey = this.scalarTimestep ? `${lane.key}|t${timesteps[0]}` : lane.key;
           lane.waiting = true;
           this.stats.submissions++;
-          this.queue.push({ lane, groupKey, sample, timesteps, at: performance.now(), resolve, reject });
+          this.queue.push({ lane, groupKey, sample, timesteps, step, at: performance.now(), resolve, reject });
           this.schedule();
         }),
       close: () => {
@@ -176,7 +186,8 @@ export class DenoiseBatcher {
       const { out, ms, samples } = await this.runOnce(members);
       let row = 0;
       for (const [i, p] of members.entries()) {
-        p.resolve({ out: out.subarray(row * this.sampleSize, (row + p.lane.rows) * this.sampleSize), sample: samples[i]!, ms });
+        const mine = out?.subarray(row * this.sampleSize, (row + p.lane.rows) * this.sampleSize);
+        p.resolve({ ...(mine ? { out: mine } : {}), sample: samples[i]!, ms });
         row += p.lane.rows;
       }
     } catch (err) {
@@ -188,7 +199,7 @@ export class DenoiseBatcher {
     }
   }
 
-  private async runOnce(members: Pending[]): Promise<{ out: Float32Array; ms: number; samples: Float32Array[] }> {
+  private async runOnce(members: Pending[]): Promise<{ out: Float32Array | undefined; ms: number; samples: Float32Array[] }> {
     const { manifest: m, sessions } = this.model;
     const io = m.io.denoiser;
     const l = m.latent;
@@ -196,7 +207,16 @@ export class DenoiseBatcher {
     const first = members[0]!;
     const dims = l.layout === "BCFHW" ? [rows, l.channels, l.frames, l.height, l.width] : [rows, l.frames, l.channels, l.height, l.width];
     // Assembled on the ORT thread: each lane's sample repeated for its rows, lanes concatenated.
-    const sample: TiledTensor = { tiled: true, type: "float32", dims, parts: members.map((p) => ({ data: p.sample, repeat: p.lane.rows })), lend: true };
+    const stepped = members.every((p) => p.step);
+    const sample: TiledTensor = {
+      tiled: true, type: "float32", dims, lend: true,
+      parts: members.map((p) => ({
+        data: p.sample, repeat: p.lane.rows,
+        ...(p.step ? { scale: p.step.inputScale } : {}),
+        ...(stepped ? { update: { a: p.step!.a, coef: p.step!.coef } } : {}),
+      })),
+      ...(stepped ? { updateFrom: io.out } : {}),
+    };
     const textDims = [rows, ...first.lane.spec.text.dims.slice(1)];
     const text: TiledTensor = { tiled: true, type: "float32", dims: textDims, parts: members.map((p) => ({ data: p.lane.spec.text.data as Float32Array, repeat: 1 })) };
     const feeds: Record<string, ort.Tensor | TiledTensor> = {
@@ -206,7 +226,7 @@ export class DenoiseBatcher {
     };
     if (io.frame_index) feeds[io.frame_index] = new ort.Tensor("int64", first.lane.spec.frameIndex!, [l.frames]);
     const { outputs, ms, returned } = await sessions.denoiser.run(feeds);
-    return { out: outputs[io.out]!.data as Float32Array, ms, samples: returned[io.sample]! };
+    return { out: stepped ? undefined : (outputs[io.out]!.data as Float32Array), ms, samples: returned[io.sample]! };
   }
 }
 

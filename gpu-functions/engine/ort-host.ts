@@ -29,8 +29,22 @@ export interface TiledTensor {
   tiled: true;
   type: "float32";
   dims: number[];
-  parts: { data: Float32Array; repeat: number }[];
+  parts: TiledPart[];
   lend?: boolean;
+  /**
+   * The sampler step, done on the ORT thread right after the run: each part with an `update`
+   * becomes a·x + Σ coef[r]·output row r (its rows of this output), in place, and the output
+   * itself is not sent back. The latents never wait on the main thread between steps.
+   */
+  updateFrom?: string;
+}
+
+export interface TiledPart {
+  data: Float32Array;
+  repeat: number;
+  /** The model sees scale·data (Euler's input scaling); default 1. */
+  scale?: number;
+  update?: { a: number; coef: number[] };
 }
 type WireFeed = WireTensor | TiledTensor;
 

@@ -37,12 +37,18 @@ async function handle(req: HostRequest): Promise<void> {
         if ("tiled" in t) {
           const total = t.parts.reduce((s, p) => s + p.data.length * p.repeat, 0);
           const key = `${req.session}:${name}`;
-          const single = t.parts.length === 1 && t.parts[0]!.repeat === 1;
+          const single = t.parts.length === 1 && t.parts[0]!.repeat === 1 && (t.parts[0]!.scale ?? 1) === 1;
           let data = single ? t.parts[0]!.data : assembly.get(key);
           if (!data || data.length !== total) assembly.set(key, (data = new Float32Array(total)));
           let at = 0;
           if (data !== t.parts[0]?.data) {
-            for (const p of t.parts) for (let r = 0; r < p.repeat; r++, at += p.data.length) data.set(p.data, at);
+            for (const p of t.parts) {
+              const scale = p.scale ?? 1;
+              for (let r = 0; r < p.repeat; r++, at += p.data.length) {
+                if (scale === 1) data.set(p.data, at);
+                else for (let j = 0, n = p.data.length; j < n; j++) data[at + j] = scale * p.data[j]!;
+              }
+            }
           }
           feeds[name] = new ort.Tensor("float32", data, t.dims);
         } else {
@@ -52,6 +58,30 @@ async function handle(req: HostRequest): Promise<void> {
       const t0 = performance.now();
       const out = await session.run(feeds);
       const ms = performance.now() - t0;
+      const consumed = new Set<string>();
+      for (const t of Object.values(req.feeds)) {
+        if (!("tiled" in t) || !t.updateFrom) continue;
+        const source = out[t.updateFrom]!.data as Float32Array;
+        consumed.add(t.updateFrom);
+        let row = 0;
+        for (const p of t.parts) {
+          const x = p.data;
+          const n = x.length;
+          if (p.update) {
+            const { a, coef } = p.update;
+            const o0 = source.subarray(row * n, (row + 1) * n);
+            if (coef.length === 2) {
+              const o1 = source.subarray((row + 1) * n, (row + 2) * n);
+              const [c0, c1] = coef as [number, number];
+              for (let j = 0; j < n; j++) x[j] = a * x[j]! + c0 * o0[j]! + c1 * o1[j]!;
+            } else {
+              const c0 = coef[0]!;
+              for (let j = 0; j < n; j++) x[j] = a * x[j]! + c0 * o0[j]!;
+            }
+          }
+          row += p.repeat;
+        }
+      }
       const outputs: Record<string, WireTensor> = {};
       const transfer: ArrayBuffer[] = [];
       const returned: Record<string, Float32Array[]> = {};
@@ -61,6 +91,7 @@ async function handle(req: HostRequest): Promise<void> {
         for (const p of t.parts) if (!transfer.includes(p.data.buffer as ArrayBuffer)) transfer.push(p.data.buffer as ArrayBuffer);
       }
       for (const [name, t] of Object.entries(out)) {
+        if (consumed.has(name)) continue;
         const data = t.data as Float32Array;
         outputs[name] = { type: t.type, dims: [...t.dims], data };
         if (data.byteOffset === 0 && data.buffer.byteLength === data.byteLength && !transfer.includes(data.buffer as ArrayBuffer)) {

@@ -57,8 +57,11 @@ export interface GeneratedChunk {
   decodeMs: number;
   /** Clean latents of this chunk's last conditioning frames: what chunk index+1 starts from. */
   tail: Float32Array | null;
-  /** Engine time per chunk on the critical path: handing data to the ORT thread and back
-   * (wait for a run minus the run itself), and the guided sampler updates. */
+  /**
+   * Engine time per chunk on the critical path: the ORT thread's hand-off (wait for a run
+   * minus the run itself: transfer, feed assembly, the guided sampler update), and the main
+   * thread's own work between steps (conditioning frames).
+   */
   handoffMs: number;
   updateMs: number;
 }
@@ -240,16 +243,14 @@ async function produce(
   const text = encoded.outputs[io.text_encoder.hidden_states]!;
   if (stats) stats.textEncoderMs = encoded.ms;
 
-  // Guided update x' = a·x + b·(o_u + g·(o_c − o_u)) as x' = a·x + bc·o_c + bu·o_u.
+  // Guided update x' = a·x + b·(o_u + g·(o_c − o_u)) = a·x + b·g·o_c + b·(1−g)·o_u, applied on
+  // the ORT thread (ort-worker.ts) right after each run.
   const g = useCfg ? req.guidance : 1;
   const context = frameSpans(layout, C, F, plane, 0, n);
   const newFrames = frameSpans(layout, C, F, plane, n, F);
   const tailFrames = frameSpans(layout, C, F, plane, F - n, F);
   // Clean latents of the previous chunk's last n frames, packed.
   let tail: Float32Array | undefined = firstChunk > 0 && n > 0 ? Float32Array.from(req.tail!) : undefined;
-  // What the model sees: x itself, or x·inputScale (Euler) in a buffer of its own.
-  const scaled = p.inputScale.some((v) => v !== 1);
-  let input: Float32Array | undefined = scaled ? new Float32Array(size) : undefined;
   const timesteps = new Array<number>(rows);
   let previous: Conversion | undefined;
   let noiseDue = false;
@@ -270,7 +271,6 @@ async function produce(
       }
     };
     placeContext(0);
-    if (input) for (let j = 0; j < size; j++) input[j] = p.inputScale[0]! * x[j]!;
 
     noiseDue = k + 1 < req.numChunks;
     const lane = batcher.lane({ tier: req.tier ?? "standard", text, ...(io.denoiser.frame_index ? { frameIndex } : {}) });
@@ -281,9 +281,10 @@ async function produce(
     try {
       for (let i = 0; i < p.steps; i++) {
         timesteps.fill(p.timesteps[i]!);
-        // The model input is lent to the ORT thread and handed back with the output.
+        // The latents are lent to the ORT thread, which runs the model on inputScale·x and applies
+        // the guided sampler step to x in place before handing it back.
         const submitted = performance.now();
-        const run = lane.run(input ?? x, timesteps);
+        const run = lane.run(x, timesteps, { inputScale: p.inputScale[i]!, a: p.a[i]!, coef: rows === 2 ? [p.b[i]! * g, p.b[i]! * (1 - g)] : [p.b[i]! * g] });
         // Host work while the ORT thread computes: finish the previous chunk (within about
         // one run's time per step), then draw the next chunk's noise.
         if (previous && previous.advance(0.8 * lastStepMs)) {
@@ -293,25 +294,15 @@ async function produce(
           nextNoise = noise(k + 1);
           noiseDue = false;
         }
-        const { out, ms, sample } = await run;
+        const { ms, sample } = await run;
         const updating = performance.now();
         handoffMs += updating - submitted - ms;
-        if (input) input = sample;
-        else x = sample;
+        x = sample;
         stepMs.push(ms);
         denoiseMs += ms;
         lastStepMs = ms;
         if (isStopped()) return;
-        const a = p.a[i]!, bc = p.b[i]! * g, bu = p.b[i]! * (1 - g);
-        if (rows === 2) for (let j = 0; j < size; j++) x[j] = a * x[j]! + bc * out[j]! + bu * out[size + j]!;
-        else for (let j = 0; j < size; j++) x[j] = a * x[j]! + bc * out[j]!;
-        if (i + 1 < p.steps) {
-          placeContext(i + 1);
-          if (input) {
-            const next = p.inputScale[i + 1]!;
-            for (let j = 0; j < size; j++) input[j] = next * x[j]!;
-          }
-        }
+        if (i + 1 < p.steps) placeContext(i + 1);
         updateMs += performance.now() - updating;
         req.onStep?.(k, i + 1, p.steps);
       }
