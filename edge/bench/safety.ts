@@ -1,0 +1,91 @@
+/**
+ * Prompt-safety bench: quality on the labelled evaluation set and throughput on one core.
+ *
+ *   node edge/bench/safety.ts           # table
+ *   node edge/bench/safety.ts --json    # machine-readable
+ *   node edge/bench/safety.ts --misses  # also list missed prompts and false positives
+ *
+ * Quality: per-category precision/recall, recall on unsafe prompts, false-positive rate on
+ * safe prompts, for all prompts and for the held-out "test" split separately.
+ * Throughput: moderate() over the whole evaluation set, repeated for ~2 s after a warm-up,
+ * on this (single) thread: prompts/s and the mean prompt length.
+ *
+ * Type-checked with the edge (Workers types only): no Node imports; argv via globalThis.
+ */
+import { moderate } from "../src/safety/moderate.ts";
+import { parseJsonl, score, type Scores } from "../safety-eval/evaluate.ts";
+import { PROMPTS_JSONL } from "../safety-eval/prompts.data.ts";
+
+const argv = (globalThis as { process?: { argv: string[] } }).process?.argv ?? [];
+const asJson = argv.includes("--json");
+const showMisses = argv.includes("--misses");
+
+const items = parseJsonl(PROMPTS_JSONL);
+const all = score(items, (t) => moderate(t));
+const test = score(items.filter((i) => i.split === "test"), (t) => moderate(t));
+const dev = score(items.filter((i) => i.split !== "test"), (t) => moderate(t));
+
+// Throughput.
+const texts = items.map((i) => i.text);
+const meanChars = texts.reduce((n, t) => n + t.length, 0) / texts.length;
+let sink = 0;
+const warmEnd = performance.now() + 500;
+while (performance.now() < warmEnd) for (const t of texts) sink += moderate(t).matches.length;
+let calls = 0;
+const t0 = performance.now();
+let elapsed = 0;
+while (elapsed < 2000) {
+  for (const t of texts) sink += moderate(t).matches.length;
+  calls += texts.length;
+  elapsed = performance.now() - t0;
+}
+const throughput = (calls / elapsed) * 1000;
+const usPerPrompt = (elapsed * 1000) / calls;
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+const goals = { recall: 0.95, falsePositiveRate: 0.03, throughput: 100_000 };
+
+if (asJson) {
+  const slim = (s: Scores) => ({ ...s, missed: s.missed.length, falsePositives: s.falsePositives.length });
+  console.log(
+    JSON.stringify(
+      {
+        all: showMisses ? all : slim(all),
+        dev: slim(dev),
+        test: slim(test),
+        throughput: { promptsPerSecond: Math.round(throughput), microsecondsPerPrompt: usPerPrompt, meanChars, calls, ms: elapsed },
+        goals,
+        sink,
+      },
+      null,
+      2,
+    ),
+  );
+} else {
+  const table = (name: string, s: Scores) => {
+    console.log(`\n${name}: ${s.total} prompts (${s.unsafe} unsafe, ${s.safe} safe)`);
+    console.log("  category               support  precision  recall");
+    for (const c of s.perCategory)
+      console.log(`  ${c.category.padEnd(22)} ${String(c.support).padStart(7)}  ${pct(c.precision).padStart(9)}  ${pct(c.recall).padStart(7)}`);
+    console.log(`  recall on unsafe (flagged at all): ${pct(s.recall)}   (goal ≥ ${pct(goals.recall)})`);
+    console.log(`  false-positive rate on safe:       ${pct(s.falsePositiveRate)}   (goal ≤ ${pct(goals.falsePositiveRate)})`);
+    console.log(
+      "  by kind (share flagged): " +
+        Object.entries(s.byKind).map(([k, v]) => `${k} ${pct(v.flaggedShare)} of ${v.n}`).join(", "),
+    );
+  };
+  table("all", all);
+  table("dev split", dev);
+  table("held-out test split", test);
+  console.log(
+    `\nthroughput: ${Math.round(throughput).toLocaleString("en-US")} prompts/s on one core ` +
+      `(${usPerPrompt.toFixed(2)} µs/prompt, mean ${meanChars.toFixed(0)} chars, ${calls} calls in ${elapsed.toFixed(0)} ms; goal ≥ 100,000)`,
+  );
+  if (showMisses) {
+    console.log("\nmissed:");
+    for (const m of all.missed) console.log(`  [${m.label}/${m.kind}${m.evasion ? "/" + m.evasion : ""}] ${m.text}`);
+    console.log("false positives:");
+    for (const f of all.falsePositives) console.log(`  [${f.kind}: ${f.categories.join(",")}] ${f.text}`);
+  }
+  if (sink < 0) console.log(sink);
+}
