@@ -6,6 +6,7 @@ import { playback } from "./http/playback.ts";
 import { ApiError, problemResponse } from "./http/problem.ts";
 import { videos } from "./http/videos.ts";
 import { webhookSecret } from "./http/webhooks.ts";
+import { moderations } from "./http/moderations.ts";
 
 /** The edge API (DESIGN.md, Public API v1). */
 export const app = new Hono<{ Bindings: Env }>();
@@ -30,6 +31,7 @@ app.route("/v1/videos", videos);
 app.route("/v1/videos", playback);
 app.route("/internal", events);
 app.route("/v1", webhookSecret);
+app.route("/v1", moderations);
 
 app.notFound((c) => problemResponse(c, new ApiError(404, "not_found", "Not found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
 

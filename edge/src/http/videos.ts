@@ -12,6 +12,8 @@ import { requireApiKey, type AuthVariables } from "./auth.ts";
 import { ApiError, type FieldError } from "./problem.ts";
 import { fieldErrors } from "./validation.ts";
 import { checkWebhookUrl } from "../webhooks/url.ts";
+import { moderate } from "../safety/moderate.ts";
+import { promptRejected } from "./moderations.ts";
 
 /** `POST /v1/videos`, `GET /v1/videos/:id` (DESIGN.md, Public API). */
 type App = { Bindings: Env; Variables: AuthVariables };
@@ -137,6 +139,10 @@ videos.post("/", requireApiKey, async (c) => {
     throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
   }
   const req = parsed.data;
+  // Prompt safety before anything is stored, queued or charged; fails closed (a flagged
+  // prompt is refused, and a check that throws is a 500, never a pass).
+  const promptCheck = moderate(req.prompt);
+  if (promptCheck.flagged) throw promptRejected("prompt", promptCheck);
   const spec: ModelSpec = MODELS[req.model];
   const errors = modelErrors(req, spec, cfg.REELMESH_ENV === "development");
   if (errors.length > 0) {
