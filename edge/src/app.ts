@@ -7,6 +7,8 @@ import { ApiError, problemResponse } from "./http/problem.ts";
 import { videos } from "./http/videos.ts";
 import { webhookSecret } from "./http/webhooks.ts";
 import { moderations } from "./http/moderations.ts";
+import { tokens } from "./http/tokens.ts";
+import { admin } from "./http/admin.ts";
 
 /** The edge API (DESIGN.md, Public API v1). */
 export const app = new Hono<{ Bindings: Env }>();
@@ -32,6 +34,8 @@ app.route("/v1/videos", playback);
 app.route("/internal", events);
 app.route("/v1", webhookSecret);
 app.route("/v1", moderations);
+app.route("/v1", tokens);
+app.route("/admin", admin);
 
 app.notFound((c) => problemResponse(c, new ApiError(404, "not_found", "Not found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
 

@@ -6,11 +6,18 @@ import { z } from "zod";
  */
 export interface Env {
   JOBS: DurableObjectNamespace<import("./jobs/job-object.ts").JobObject>;
+  ACCOUNTS: DurableObjectNamespace<import("./accounts/object.ts").AccountsObject>;
   [key: string]: unknown;
 }
 
 export const EdgeConfigSchema = z.object({
   REELMESH_DEV_KEY: z.string().min(16).optional(),
+  /** Bearer token of the admin API; unset → the admin API refuses everyone. */
+  REELMESH_ADMIN_TOKEN: z.string().min(16).optional(),
+  /** Signs app tokens (POST /v1/tokens). */
+  REELMESH_TOKEN_SECRET: z.string().min(16),
+  /** How long an API key's verification is cached per isolate: the bound on revocation delay. */
+  REELMESH_KEY_CACHE_S: z.coerce.number().int().min(0).max(3600).default(30),
   REELMESH_EVENTS_SECRET: z.string().min(16),
   REELMESH_PLAYBACK_SECRET: z.string().min(16),
   AWS_REGION: z.string().min(1),

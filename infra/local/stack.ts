@@ -44,6 +44,8 @@ export interface StackOptions {
 export interface Stack {
   edgeUrl: string;
   devKey: string;
+  /** Bearer token of the admin API (dev only, generated). */
+  adminToken: string;
   aws: AwsEndpoint;
   resources: ProvisionedResources;
   stateDir: string;
@@ -56,6 +58,8 @@ interface DevSecrets {
   eventsSecret: string;
   playbackSecret: string;
   webhookSecret: string;
+  tokenSecret: string;
+  adminToken: string;
 }
 
 /** Dev secrets are generated on first start and kept (git-ignored) so the key survives restarts. */
@@ -72,6 +76,8 @@ async function devSecrets(stateDir: string, devKey: string | undefined): Promise
     eventsSecret: saved.eventsSecret ?? randomBytes(32).toString("base64url"),
     playbackSecret: saved.playbackSecret ?? randomBytes(32).toString("base64url"),
     webhookSecret: saved.webhookSecret ?? randomBytes(32).toString("base64url"),
+    tokenSecret: saved.tokenSecret ?? randomBytes(32).toString("base64url"),
+    adminToken: saved.adminToken ?? `rm_admin_${randomBytes(18).toString("base64url")}`,
   };
   await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -117,6 +123,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const edgeEnvFile = join(stateDir, "edge.env");
     const edgeVars = { ...awsEnv, S3_BUCKET: resources.bucket, REELMESH_DEV_KEY: secrets.devKey, REELMESH_PLAYBACK_SECRET: secrets.playbackSecret,
       REELMESH_WEBHOOK_SECRET: secrets.webhookSecret,
+      REELMESH_TOKEN_SECRET: secrets.tokenSecret,
+      REELMESH_ADMIN_TOKEN: secrets.adminToken,
       // Local only: webhooks may go to http:// and private addresses (a receiver on this machine).
       REELMESH_ENV: "development",
       REELMESH_RETENTION_S: process.env.REELMESH_RETENTION_S ?? String(7 * 24 * 3600),
@@ -184,7 +192,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await Promise.all(workers.map((w) => waitForLine(w, /"worker ready"/, WORKER_BOOT_TIMEOUT_MS)));
 
     await writeStackJson();
-    return { edgeUrl, devKey: secrets.devKey, aws, resources, stateDir, workers, stop };
+    return { edgeUrl, devKey: secrets.devKey, adminToken: secrets.adminToken, aws, resources, stateDir, workers, stop };
   } catch (err) {
     await stop();
     throw err;

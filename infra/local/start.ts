@@ -28,6 +28,7 @@ console.log(`
 reelmesh is running (dev only; stop with Ctrl-C)
   API        ${stack.edgeUrl}
   API key    ${stack.devKey}
+  Admin      ${stack.adminToken}   (dev only: POST /admin/accounts, keys, credits)
   S3 / SQS   ${stack.aws.endpoint} (emulator, data in ${stack.stateDir}/emulator)
   processes  ${stack.stateDir}/stack.json
 

@@ -1,14 +1,32 @@
 import { createMiddleware } from "hono/factory";
+import { hashKey } from "../accounts/object.ts";
+import { TOKEN_SCOPES, verifyToken, type TokenScope } from "../accounts/tokens.ts";
 import { edgeConfig, type Env } from "../env.ts";
 import { ApiError } from "./problem.ts";
 
 /**
- * `Authorization: Bearer <key>`. Until the gateway issue brings real keys, one dev key from
- * the environment maps to the account `acct_dev`. No key configured → nobody gets in.
+ * Who is calling (issue 5): `Authorization: Bearer <credential>`, where the credential is
+ * - an API key (`rm_live_…`), verified against the account directory (hash lookup), cached
+ *   per isolate for REELMESH_KEY_CACHE_S: a revoked key stops working within that time;
+ * - an app token (`rmt_…`, accounts/tokens.ts) for one end user of a customer's app: its
+ *   scopes limit what it may do, and it sees only its own subject's jobs;
+ * - the dev key from the environment (local stack, tests), which maps to `acct_dev`.
+ * No credential configured or found → 401; nobody gets in by default.
  */
 export const DEV_ACCOUNT = "acct_dev";
 
-export type AuthVariables = { accountId: string };
+export interface Principal {
+  accountId: string;
+  kind: "key" | "token";
+  /** The app token's end user; null for an API key (which sees the whole account). */
+  subject: string | null;
+  scopes: ReadonlySet<TokenScope>;
+  /** The app token's credit cap, if any. */
+  tokenCap: number | null;
+  tokenId: string | null;
+}
+
+export type AuthVariables = { accountId: string; principal: Principal };
 
 const encoder = new TextEncoder();
 
@@ -23,20 +41,69 @@ export function bearerKey(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-const unauthorized = (detail: string) =>
-  new ApiError(401, "unauthorized", "Missing or invalid API key", detail, { headers: { "www-authenticate": 'Bearer realm="reelmesh"' } });
+export const unauthorized = (detail: string) =>
+  new ApiError(401, "unauthorized", "Missing or invalid credentials", detail, { headers: { "www-authenticate": 'Bearer realm="reelmesh"' } });
 
-export async function accountForKey(env: Env, key: string | null): Promise<string | null> {
-  const devKey = edgeConfig(env).REELMESH_DEV_KEY;
-  if (!key || !devKey) return null;
-  return (await sameSecret(key, devKey)) ? DEV_ACCOUNT : null;
+const ALL_SCOPES: ReadonlySet<TokenScope> = new Set(TOKEN_SCOPES);
+
+/** Key hash → account (or null: unknown or revoked), with the moment the entry goes stale. */
+const keyCache = new Map<string, { accountId: string | null; keyId: string | null; until: number }>();
+const KEY_CACHE_MAX = 10_000;
+
+export function directory(env: Env) {
+  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("directory"));
 }
 
-export const requireApiKey = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async function requireApiKey(c, next) {
-  const key = bearerKey(c.req.header("authorization"));
-  if (!key) throw unauthorized("Send your API key as `Authorization: Bearer <key>`.");
-  const account = await accountForKey(c.env, key);
-  if (!account) throw unauthorized("The API key is not valid.");
-  c.set("accountId", account);
-  await next();
-});
+async function keyPrincipal(env: Env, key: string): Promise<Principal | null> {
+  const cfg = edgeConfig(env);
+  if (cfg.REELMESH_DEV_KEY && (await sameSecret(key, cfg.REELMESH_DEV_KEY))) {
+    return { accountId: DEV_ACCOUNT, kind: "key", subject: null, scopes: ALL_SCOPES, tokenCap: null, tokenId: null };
+  }
+  if (!key.startsWith("rm_live_")) return null;
+  const hash = await hashKey(key);
+  const now = Date.now();
+  let entry = keyCache.get(hash);
+  if (!entry || entry.until <= now) {
+    const found = await directory(env).verify(hash);
+    // Unknown keys are remembered briefly too, so a flood of bad keys does not reach the DO.
+    entry = { accountId: found?.account_id ?? null, keyId: found?.key_id ?? null, until: now + (found ? cfg.REELMESH_KEY_CACHE_S : 5) * 1000 };
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(hash, entry);
+  }
+  return entry.accountId ? { accountId: entry.accountId, kind: "key", subject: null, scopes: ALL_SCOPES, tokenCap: null, tokenId: entry.keyId } : null;
+}
+
+export async function principalFor(env: Env, credential: string | null): Promise<Principal | null> {
+  if (!credential) return null;
+  if (credential.startsWith("rmt_")) {
+    const claims = await verifyToken(edgeConfig(env).REELMESH_TOKEN_SECRET, credential);
+    if (!claims) return null;
+    return { accountId: claims.acct, kind: "token", subject: claims.sub, scopes: new Set(claims.scopes), tokenCap: claims.cap, tokenId: claims.jti };
+  }
+  return keyPrincipal(env, credential);
+}
+
+/**
+ * Requires a credential allowed to `scope`; `keyOnly` refuses app tokens (minting tokens,
+ * account secrets). A token without the scope gets 403 (it is valid, just not for this).
+ */
+export function requireAuth(scope: TokenScope | null, opts: { keyOnly?: boolean } = {}) {
+  return createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
+    const credential = bearerKey(c.req.header("authorization"));
+    if (!credential) throw unauthorized("Send your API key or app token as `Authorization: Bearer <credential>`.");
+    const principal = await principalFor(c.env, credential);
+    if (!principal) throw unauthorized("The API key or app token is not valid (unknown, revoked or expired).");
+    if (opts.keyOnly && principal.kind !== "key") throw new ApiError(403, "forbidden", "API key required", "This call needs an API key; app tokens cannot make it.");
+    if (scope && !principal.scopes.has(scope)) throw new ApiError(403, "insufficient_scope", "Missing scope", `This call needs the ${scope} scope.`);
+    c.set("accountId", principal.accountId);
+    c.set("principal", principal);
+    await next();
+  });
+}
+
+export const requireApiKey = requireAuth(null, { keyOnly: true });
+
+/** Forget cached verifications (tests; an operator who just revoked a key on this isolate). */
+export function clearKeyCache(): void {
+  keyCache.clear();
+}

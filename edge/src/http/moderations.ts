@@ -3,7 +3,7 @@ import { z } from "zod";
 import { MAX_PROMPT_CHARS } from "../../../shared/schemas/request.ts";
 import type { Env } from "../env.ts";
 import { flaggedCategories, moderate, type ModerationResult } from "../safety/moderate.ts";
-import { requireApiKey, type AuthVariables } from "./auth.ts";
+import { requireAuth, type AuthVariables } from "./auth.ts";
 import { ApiError } from "./problem.ts";
 import { fieldErrors } from "./validation.ts";
 
@@ -15,7 +15,7 @@ export const moderations = new Hono<{ Bindings: Env; Variables: AuthVariables }>
 
 const ModerationRequestSchema = z.strictObject({ input: z.string().max(MAX_PROMPT_CHARS * 2) });
 
-moderations.post("/moderations", requireApiKey, async (c) => {
+moderations.post("/moderations", requireAuth("videos:create"), async (c) => {
   let json: unknown;
   try {
     json = await c.req.json();

@@ -4,7 +4,7 @@ import { getObject } from "../aws/s3.ts";
 import { contiguousChunks, isTerminal } from "../jobs/record.ts";
 import { renderPlaylist } from "../playback/playlist.ts";
 import { verifyPlaybackToken } from "../playback/token.ts";
-import { accountForKey, bearerKey, type AuthVariables } from "./auth.ts";
+import { bearerKey, principalFor, type AuthVariables, type Principal } from "./auth.ts";
 import { ApiError } from "./problem.ts";
 import { jobStub, loadJob, origin } from "./videos.ts";
 import { outputKeys, outputPrefix } from "../../../shared/layout.ts";
@@ -22,7 +22,7 @@ export const playback = new Hono<App>();
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
 /** Who may read this job's media: returns the query string to propagate, or throws 401/404. */
-async function authorize(c: Context<App>, id: string): Promise<{ query: string; account: string | null }> {
+async function authorize(c: Context<App>, id: string): Promise<{ query: string; account: Principal | null }> {
   const token = c.req.query("token");
   if (token !== undefined) {
     if (!(await verifyPlaybackToken(edgeConfig(c.env).REELMESH_PLAYBACK_SECRET, id, token))) {
@@ -30,12 +30,13 @@ async function authorize(c: Context<App>, id: string): Promise<{ query: string; 
     }
     return { query: `?token=${token}`, account: null };
   }
-  const account = await accountForKey(c.env, bearerKey(c.req.header("authorization")));
+  const account = await principalFor(c.env, bearerKey(c.req.header("authorization")));
   if (!account) {
-    throw new ApiError(401, "unauthorized", "Missing or invalid API key", "Send `Authorization: Bearer <key>` or use the signed playback URL.", {
+    throw new ApiError(401, "unauthorized", "Missing or invalid credentials", "Send `Authorization: Bearer <key or app token>` or use the signed playback URL.", {
       headers: { "www-authenticate": 'Bearer realm="reelmesh"' },
     });
   }
+  if (!account.scopes.has("videos:read")) throw new ApiError(403, "insufficient_scope", "Missing scope", "This call needs the videos:read scope.");
   return { query: "", account };
 }
 

@@ -8,7 +8,7 @@ import { enqueueJob, queueDepth } from "../aws/sqs.ts";
 import { edgeConfig, type Env } from "../env.ts";
 import { contiguousChunks, type JobRecord } from "../jobs/record.ts";
 import { issuePlaybackToken } from "../playback/token.ts";
-import { requireApiKey, type AuthVariables } from "./auth.ts";
+import { requireAuth, type AuthVariables, type Principal } from "./auth.ts";
 import { ApiError, type FieldError } from "./problem.ts";
 import { fieldErrors } from "./validation.ts";
 import { checkWebhookUrl } from "../webhooks/url.ts";
@@ -30,10 +30,14 @@ export function jobStub(env: Env, id: string) {
   return env.JOBS.get(env.JOBS.idFromName(id));
 }
 
-/** A job the caller may see, or 404 (another account's job is indistinguishable from none). */
-export async function loadJob(c: Context<App>, id: string, account: string | null): Promise<JobRecord> {
+/**
+ * A job the caller may see, or 404: another account's job, or another end user's job for an
+ * app token, is indistinguishable from none. `null`: a playback token already scoped to `id`.
+ */
+export async function loadJob(c: Context<App>, id: string, who: Principal | null): Promise<JobRecord> {
   const job = JOB_ID_PATTERN.test(id) ? await jobStub(c.env, id).get() : null;
-  if (!job || (account !== null && job.account_id !== account)) {
+  const hidden = who !== null && (job?.account_id !== who.accountId || (who.subject !== null && job?.subject !== who.subject));
+  if (!job || hidden) {
     throw new ApiError(404, "video_not_found", "Video not found", `No video ${id} in this account.`);
   }
   if (job.expired) {
@@ -131,7 +135,7 @@ export async function jobView(c: Context<App>, job: JobRecord) {
   };
 }
 
-videos.post("/", requireApiKey, async (c) => {
+videos.post("/", requireAuth("videos:create"), async (c) => {
   const cfg = edgeConfig(c.env);
   const parsed = CreateVideoRequestSchema.safeParse(await readBody(c));
   if (!parsed.success) {
@@ -163,6 +167,7 @@ videos.post("/", requireApiKey, async (c) => {
     scheduler: req.scheduler ?? spec.schedulers[0]!, tier: req.tier,
     chunk_frames: spec.chunkFrames, total_chunks: totalChunks, codecs: null, init: null, chunks: [], progress: null,
     usage: null, error: null, worker_id: null, metadata: req.metadata ?? {},
+    subject: c.get("principal").subject, token_id: c.get("principal").kind === "token" ? c.get("principal").tokenId : null,
     content: null, webhook_url: req.webhook_url ?? null, base_url: origin(c), queue_position: null, expires_at: null, expired: false,
   };
   // Where it will stand in its tier's queue: SQS's count of waiting messages (approximate, as
@@ -188,8 +193,8 @@ videos.post("/", requireApiKey, async (c) => {
   return c.json(await jobView(c, record), 202);
 });
 
-videos.get("/:id", requireApiKey, async (c) => {
-  const job = await loadJob(c, c.req.param("id"), c.get("accountId"));
+videos.get("/:id", requireAuth("videos:read"), async (c) => {
+  const job = await loadJob(c, c.req.param("id"), c.get("principal"));
   c.header("cache-control", "no-store");
   return c.json(await jobView(c, job));
 });

@@ -36,6 +36,9 @@ export interface JobRecord {
   error: ErrorInfo | null;
   worker_id: string | null;
   metadata: Record<string, string>;
+  /** The end user of the app token that created it (null: created with an API key). */
+  subject: string | null;
+  token_id: string | null;
   /** The final MP4, once the job succeeded. */
   content: { key: string; bytes: number } | null;
   /** Where terminal events are delivered (Standard Webhooks), if the caller asked. */

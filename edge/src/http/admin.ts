@@ -1,0 +1,90 @@
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { z } from "zod";
+import { edgeConfig, type Env } from "../env.ts";
+import { directory } from "./auth.ts";
+import { ApiError } from "./problem.ts";
+import { fieldErrors } from "./validation.ts";
+
+/**
+ * The admin API (bearer REELMESH_ADMIN_TOKEN; `npm start` prints a dev one): accounts, their
+ * keys (shown once, stored hashed; listed by prefix), revocation, credits. Without a
+ * configured token it refuses everyone.
+ */
+export const admin = new Hono<{ Bindings: Env }>();
+
+const encoder = new TextEncoder();
+
+const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
+  const expected = edgeConfig(c.env).REELMESH_ADMIN_TOKEN;
+  const got = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  const ok =
+    expected !== undefined && got !== undefined &&
+    crypto.subtle.timingSafeEqual(
+      await crypto.subtle.digest("SHA-256", encoder.encode(got)),
+      await crypto.subtle.digest("SHA-256", encoder.encode(expected)),
+    );
+  if (!ok) throw new ApiError(401, "unauthorized", "Admin token required", "Send `Authorization: Bearer <admin token>`.", { headers: { "www-authenticate": 'Bearer realm="reelmesh-admin"' } });
+  await next();
+});
+
+admin.use("*", requireAdmin);
+
+async function body<T extends z.ZodType>(c: { req: { json(): Promise<unknown> } }, schema: T): Promise<z.infer<T>> {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch {
+    throw new ApiError(400, "invalid_json", "Body is not valid JSON", "The request body could not be parsed as JSON.");
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error);
+    throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
+  }
+  return parsed.data;
+}
+
+const notFound = (id: string) => new ApiError(404, "account_not_found", "Account not found", `No account ${id}.`);
+
+admin.post("/accounts", async (c) => {
+  const req = await body(c, z.strictObject({ name: z.string().min(1).max(200), credits: z.int().min(0).default(0) }));
+  const { account, apiKey, key } = await directory(c.env).createAccount(req.name, req.credits);
+  c.header("cache-control", "no-store");
+  return c.json({ ...account, api_key: apiKey, key_id: key.key_id, key_prefix: key.prefix }, 201);
+});
+
+admin.get("/accounts", async (c) => c.json({ data: await directory(c.env).listAccounts() }));
+
+admin.get("/accounts/:id", async (c) => {
+  const account = await directory(c.env).getAccount(c.req.param("id"));
+  if (!account) throw notFound(c.req.param("id"));
+  return c.json(account);
+});
+
+admin.post("/accounts/:id/credits", async (c) => {
+  const req = await body(c, z.strictObject({ amount: z.int().min(1) }));
+  const account = await directory(c.env).addCredits(c.req.param("id"), req.amount);
+  if (!account) throw notFound(c.req.param("id"));
+  return c.json(account);
+});
+
+admin.post("/accounts/:id/keys", async (c) => {
+  const id = c.req.param("id");
+  if (!(await directory(c.env).getAccount(id))) throw notFound(id);
+  const { apiKey, key } = await directory(c.env).createKey(id);
+  c.header("cache-control", "no-store");
+  return c.json({ ...key, api_key: apiKey }, 201);
+});
+
+admin.get("/accounts/:id/keys", async (c) => {
+  const id = c.req.param("id");
+  if (!(await directory(c.env).getAccount(id))) throw notFound(id);
+  return c.json({ data: await directory(c.env).listKeys(id) });
+});
+
+admin.delete("/accounts/:id/keys/:keyId", async (c) => {
+  const key = await directory(c.env).revokeKey(c.req.param("id"), c.req.param("keyId"));
+  if (!key) throw new ApiError(404, "key_not_found", "Key not found", `No key ${c.req.param("keyId")} in account ${c.req.param("id")}.`);
+  return c.json(key);
+});

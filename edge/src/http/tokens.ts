@@ -1,0 +1,43 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { MAX_TOKEN_TTL_S, mintToken, TOKEN_SCOPES } from "../accounts/tokens.ts";
+import { edgeConfig, type Env } from "../env.ts";
+import { requireApiKey, type AuthVariables } from "./auth.ts";
+import { ApiError } from "./problem.ts";
+import { fieldErrors } from "./validation.ts";
+
+/**
+ * `POST /v1/tokens` (API key only): a short-lived token for one end user of a mobile app,
+ * so the app's backend keeps the key and the phone gets only what it needs.
+ */
+export const tokens = new Hono<{ Bindings: Env; Variables: AuthVariables }>();
+
+const MintSchema = z.strictObject({
+  subject: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
+  scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).default([...TOKEN_SCOPES]),
+  credit_cap: z.int().min(0).optional(),
+  expires_in_s: z.int().min(60).max(MAX_TOKEN_TTL_S).default(900),
+});
+
+tokens.post("/tokens", requireApiKey, async (c) => {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch {
+    throw new ApiError(400, "invalid_json", "Body is not valid JSON", "The request body could not be parsed as JSON.");
+  }
+  const parsed = MintSchema.safeParse(json);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error);
+    throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const req = parsed.data;
+  const claims = {
+    v: 1 as const, acct: c.get("accountId"), sub: req.subject, scopes: [...new Set(req.scopes)], cap: req.credit_cap ?? null,
+    iat: now, exp: now + req.expires_in_s, jti: crypto.randomUUID(),
+  };
+  const token = await mintToken(edgeConfig(c.env).REELMESH_TOKEN_SECRET, claims);
+  c.header("cache-control", "no-store");
+  return c.json({ token, subject: claims.sub, scopes: claims.scopes, credit_cap: claims.cap, expires_at: new Date(claims.exp * 1000).toISOString() }, 201);
+});
