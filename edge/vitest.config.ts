@@ -31,6 +31,11 @@ export default defineConfig({
           REELMESH_TOKEN_SECRET: "test-token-secret-not-for-production",
           REELMESH_ADMIN_TOKEN: "test-admin-token-not-for-production",
           REELMESH_KEY_CACHE_S: "1",
+          // Defaults generous enough for the many jobs tests create on the dev account (which
+          // never finish); the limits themselves are tested on accounts with their own.
+          REELMESH_RATE_BURST: "100000",
+          REELMESH_RATE_PER_S: "1000",
+          REELMESH_MAX_RUNNING_JOBS: "100000",
           REELMESH_ENV: "development",
           REELMESH_RETENTION_S: "2",
           AWS_REGION: "us-east-1",

@@ -9,6 +9,7 @@ import { webhookSecret } from "./http/webhooks.ts";
 import { moderations } from "./http/moderations.ts";
 import { tokens } from "./http/tokens.ts";
 import { admin } from "./http/admin.ts";
+import { openapi } from "./http/openapi.ts";
 
 /** The edge API (DESIGN.md, Public API v1). */
 export const app = new Hono<{ Bindings: Env }>();
@@ -25,7 +26,10 @@ app.use(
     origin: "*",
     allowMethods: ["GET", "HEAD", "POST", "OPTIONS"],
     allowHeaders: ["authorization", "content-type", "range", "last-event-id", "idempotency-key"],
-    exposeHeaders: ["content-length", "content-range", "accept-ranges", "location", "retry-after", "etag"],
+    exposeHeaders: [
+      "content-length", "content-range", "accept-ranges", "location", "retry-after", "etag", "idempotent-replayed",
+      "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy",
+    ],
     maxAge: 86400,
   }),
 );
@@ -36,6 +40,7 @@ app.route("/v1", webhookSecret);
 app.route("/v1", moderations);
 app.route("/v1", tokens);
 app.route("/admin", admin);
+app.route("/", openapi);
 
 app.notFound((c) => problemResponse(c, new ApiError(404, "not_found", "Not found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
 

@@ -7,6 +7,9 @@ import { z } from "zod";
 export interface Env {
   JOBS: DurableObjectNamespace<import("./jobs/job-object.ts").JobObject>;
   ACCOUNTS: DurableObjectNamespace<import("./accounts/object.ts").AccountsObject>;
+  CONTENT: DurableObjectNamespace<import("./cache/content-object.ts").ContentObject>;
+  IDEMPOTENCY: DurableObjectNamespace<import("./idempotency/object.ts").IdempotencyObject>;
+  LIMITER: DurableObjectNamespace<import("./limits/object.ts").LimiterObject>;
   [key: string]: unknown;
 }
 
@@ -18,6 +21,10 @@ export const EdgeConfigSchema = z.object({
   REELMESH_TOKEN_SECRET: z.string().min(16),
   /** How long an API key's verification is cached per isolate: the bound on revocation delay. */
   REELMESH_KEY_CACHE_S: z.coerce.number().int().min(0).max(3600).default(30),
+  /** Default per-account limits on creates (an account may carry its own): burst, refill, running jobs. */
+  REELMESH_RATE_BURST: z.coerce.number().int().min(1).default(20),
+  REELMESH_RATE_PER_S: z.coerce.number().positive().default(1),
+  REELMESH_MAX_RUNNING_JOBS: z.coerce.number().int().min(1).default(10),
   REELMESH_EVENTS_SECRET: z.string().min(16),
   REELMESH_PLAYBACK_SECRET: z.string().min(16),
   AWS_REGION: z.string().min(1),

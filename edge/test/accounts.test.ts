@@ -110,3 +110,50 @@ describe("app tokens", () => {
     }
   });
 });
+
+describe("limits", () => {
+  it("lets exactly `burst` concurrent creates through, with RateLimit headers, and 429 + Retry-After after", async () => {
+    const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "limited", limits: { burst: 5, per_s: 0.001, max_running_jobs: 100 } }) });
+    const acct = (await res.json()) as { api_key: string };
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => create(acct.api_key, `a red ball number ${i}`)));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    const ok = answers.find((r) => r.status === 202)!;
+    expect(ok.headers.get("ratelimit-limit")).toBe("5");
+    expect(ok.headers.get("ratelimit-policy")).toMatch(/^5;w=\d+/);
+    const refused = answers.find((r) => r.status === 429)!;
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get("ratelimit-remaining")).toBe("0");
+    expect(((await refused.json()) as { code: string }).code).toBe("rate_limited");
+  });
+
+  it("caps jobs running at once and frees the slot when a job ends", async () => {
+    const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "running", limits: { burst: 100, per_s: 100, max_running_jobs: 2 } }) });
+    const acct = (await res.json()) as { api_key: string };
+    const first = (await (await create(acct.api_key, "a red ball one")).json()) as { id: string };
+    expect((await create(acct.api_key, "a red ball two")).status).toBe(202);
+    const third = await create(acct.api_key, "a red ball three");
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as { code: string }).code).toBe("concurrency_limit");
+    const { postEvent } = await import("./support.ts");
+    await postEvent({ type: "failed", job_id: first.id, error: { code: "x", message: "y" }, retryable: false });
+    expect((await create(acct.api_key, "a red ball four")).status).toBe(202);
+  });
+});
+
+describe("idempotency keys on create", () => {
+  it("replays the original answer for the same key and body, and refuses the key with another body", async () => {
+    const acct = await newAccount("idem");
+    const key = `create-${crypto.randomUUID()}`;
+    const body = JSON.stringify({ prompt: "a green star orbiting", duration_s: 1 });
+    const send = (b: string) => call("/v1/videos", { method: "POST", key: acct.api_key, body: b, headers: { "idempotency-key": key } });
+    const [a, b] = [await send(body), await send(body)];
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(b.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await b.json()) as { id: string }).id).toBe(((await a.json()) as { id: string }).id);
+    const other = await send(JSON.stringify({ prompt: "a blue square", duration_s: 1 }));
+    expect(other.status).toBe(422);
+    expect(((await other.json()) as { code: string }).code).toBe("idempotency_key_reused");
+  });
+});

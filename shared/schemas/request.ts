@@ -26,6 +26,11 @@ export const CreateVideoRequestSchema = z.strictObject({
   /** Sampler; default: the model's own. */
   scheduler: z.enum(SCHEDULERS).optional(),
   tier: TierSchema.default("standard"),
+  /**
+   * `auto`: with a `seed`, an identical earlier result is returned at once (`cache: "hit"`)
+   * and an identical job still running is joined (`cache: "joined"`); `none` always runs.
+   */
+  cache: z.enum(["auto", "none"]).default("auto"),
   webhook_url: z.url().max(2048).optional(),
   metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
 });

@@ -8,11 +8,21 @@ import type { Env } from "../env.ts";
  * prefix identifies a key in lists and logs. Verification at the edge is cached per isolate
  * for REELMESH_KEY_CACHE_S, which bounds how long a revoked key keeps working.
  */
+export interface AccountLimits {
+  /** Creates an account may make at once (token bucket size) and per second after that. */
+  burst: number;
+  per_s: number;
+  /** Jobs that may run (queued or generating) at the same time. */
+  max_running_jobs: number;
+}
+
 export interface Account {
   id: string;
   name: string;
   credits: number;
   created_at: string;
+  /** Overrides of the edge's default limits. */
+  limits: AccountLimits | null;
 }
 
 export interface KeyRecord {
@@ -41,8 +51,8 @@ export async function hashKey(key: string): Promise<string> {
 const KEY_PREFIX_CHARS = 12;
 
 export class AccountsObject extends DurableObject<Env> {
-  async createAccount(name: string, credits: number): Promise<{ account: Account; apiKey: string; key: KeyRecord }> {
-    const account: Account = { id: randomId("acct_", 16), name, credits, created_at: new Date().toISOString() };
+  async createAccount(name: string, credits: number, limits: AccountLimits | null = null): Promise<{ account: Account; apiKey: string; key: KeyRecord }> {
+    const account: Account = { id: randomId("acct_", 16), name, credits, created_at: new Date().toISOString(), limits };
     await this.ctx.storage.put(`account:${account.id}`, account);
     const { apiKey, key } = await this.createKey(account.id);
     return { account, apiKey, key };
@@ -91,9 +101,10 @@ export class AccountsObject extends DurableObject<Env> {
   }
 
   /** The account a key hash belongs to, if the key exists and is not revoked. */
-  async verify(hash: string): Promise<{ account_id: string; key_id: string } | null> {
+  async verify(hash: string): Promise<{ account_id: string; key_id: string; limits: AccountLimits | null } | null> {
     const key = await this.ctx.storage.get<KeyRecord>(`key:${hash}`);
     if (!key || key.revoked_at) return null;
-    return { account_id: key.account_id, key_id: key.key_id };
+    const account = await this.getAccount(key.account_id);
+    return { account_id: key.account_id, key_id: key.key_id, limits: account?.limits ?? null };
   }
 }

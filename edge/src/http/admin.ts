@@ -5,6 +5,7 @@ import { edgeConfig, type Env } from "../env.ts";
 import { directory } from "./auth.ts";
 import { ApiError } from "./problem.ts";
 import { fieldErrors } from "./validation.ts";
+import { idempotentForAdmin } from "./idempotent.ts";
 
 /**
  * The admin API (bearer REELMESH_ADMIN_TOKEN; `npm start` prints a dev one): accounts, their
@@ -29,6 +30,7 @@ const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
 });
 
 admin.use("*", requireAdmin);
+admin.use("*", idempotentForAdmin);
 
 async function body<T extends z.ZodType>(c: { req: { json(): Promise<unknown> } }, schema: T): Promise<z.infer<T>> {
   let json: unknown;
@@ -48,8 +50,12 @@ async function body<T extends z.ZodType>(c: { req: { json(): Promise<unknown> } 
 const notFound = (id: string) => new ApiError(404, "account_not_found", "Account not found", `No account ${id}.`);
 
 admin.post("/accounts", async (c) => {
-  const req = await body(c, z.strictObject({ name: z.string().min(1).max(200), credits: z.int().min(0).default(0) }));
-  const { account, apiKey, key } = await directory(c.env).createAccount(req.name, req.credits);
+  const req = await body(c, z.strictObject({
+    name: z.string().min(1).max(200),
+    credits: z.int().min(0).default(0),
+    limits: z.strictObject({ burst: z.int().min(1), per_s: z.number().positive(), max_running_jobs: z.int().min(1) }).optional(),
+  }));
+  const { account, apiKey, key } = await directory(c.env).createAccount(req.name, req.credits, req.limits ?? null);
   c.header("cache-control", "no-store");
   return c.json({ ...account, api_key: apiKey, key_id: key.key_id, key_prefix: key.prefix }, 201);
 });

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { hashKey } from "../accounts/object.ts";
+import { hashKey, type AccountLimits } from "../accounts/object.ts";
 import { TOKEN_SCOPES, verifyToken, type TokenScope } from "../accounts/tokens.ts";
 import { edgeConfig, type Env } from "../env.ts";
 import { ApiError } from "./problem.ts";
@@ -24,6 +24,8 @@ export interface Principal {
   /** The app token's credit cap, if any. */
   tokenCap: number | null;
   tokenId: string | null;
+  /** The account's own limits, when it has any (API keys; tokens use the defaults). */
+  limits: AccountLimits | null;
 }
 
 export type AuthVariables = { accountId: string; principal: Principal };
@@ -47,7 +49,7 @@ export const unauthorized = (detail: string) =>
 const ALL_SCOPES: ReadonlySet<TokenScope> = new Set(TOKEN_SCOPES);
 
 /** Key hash → account (or null: unknown or revoked), with the moment the entry goes stale. */
-const keyCache = new Map<string, { accountId: string | null; keyId: string | null; until: number }>();
+const keyCache = new Map<string, { accountId: string | null; keyId: string | null; limits: AccountLimits | null; until: number }>();
 const KEY_CACHE_MAX = 10_000;
 
 export function directory(env: Env) {
@@ -57,7 +59,7 @@ export function directory(env: Env) {
 async function keyPrincipal(env: Env, key: string): Promise<Principal | null> {
   const cfg = edgeConfig(env);
   if (cfg.REELMESH_DEV_KEY && (await sameSecret(key, cfg.REELMESH_DEV_KEY))) {
-    return { accountId: DEV_ACCOUNT, kind: "key", subject: null, scopes: ALL_SCOPES, tokenCap: null, tokenId: null };
+    return { accountId: DEV_ACCOUNT, kind: "key", subject: null, scopes: ALL_SCOPES, tokenCap: null, tokenId: null, limits: null };
   }
   if (!key.startsWith("rm_live_")) return null;
   const hash = await hashKey(key);
@@ -66,11 +68,13 @@ async function keyPrincipal(env: Env, key: string): Promise<Principal | null> {
   if (!entry || entry.until <= now) {
     const found = await directory(env).verify(hash);
     // Unknown keys are remembered briefly too, so a flood of bad keys does not reach the DO.
-    entry = { accountId: found?.account_id ?? null, keyId: found?.key_id ?? null, until: now + (found ? cfg.REELMESH_KEY_CACHE_S : 5) * 1000 };
+    entry = { accountId: found?.account_id ?? null, keyId: found?.key_id ?? null, limits: found?.limits ?? null, until: now + (found ? cfg.REELMESH_KEY_CACHE_S : 5) * 1000 };
     if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
     keyCache.set(hash, entry);
   }
-  return entry.accountId ? { accountId: entry.accountId, kind: "key", subject: null, scopes: ALL_SCOPES, tokenCap: null, tokenId: entry.keyId } : null;
+  return entry.accountId
+    ? { accountId: entry.accountId, kind: "key", subject: null, scopes: ALL_SCOPES, tokenCap: null, tokenId: entry.keyId, limits: entry.limits }
+    : null;
 }
 
 export async function principalFor(env: Env, credential: string | null): Promise<Principal | null> {
@@ -78,7 +82,7 @@ export async function principalFor(env: Env, credential: string | null): Promise
   if (credential.startsWith("rmt_")) {
     const claims = await verifyToken(edgeConfig(env).REELMESH_TOKEN_SECRET, credential);
     if (!claims) return null;
-    return { accountId: claims.acct, kind: "token", subject: claims.sub, scopes: new Set(claims.scopes), tokenCap: claims.cap, tokenId: claims.jti };
+    return { accountId: claims.acct, kind: "token", subject: claims.sub, scopes: new Set(claims.scopes), tokenCap: claims.cap, tokenId: claims.jti, limits: null };
   }
   return keyPrincipal(env, credential);
 }

@@ -5,6 +5,7 @@ import { edgeConfig, type Env } from "../env.ts";
 import { requireApiKey, type AuthVariables } from "./auth.ts";
 import { ApiError } from "./problem.ts";
 import { fieldErrors } from "./validation.ts";
+import { idempotentForAccount } from "./idempotent.ts";
 
 /**
  * `POST /v1/tokens` (API key only): a short-lived token for one end user of a mobile app,
@@ -19,7 +20,7 @@ const MintSchema = z.strictObject({
   expires_in_s: z.int().min(60).max(MAX_TOKEN_TTL_S).default(900),
 });
 
-tokens.post("/tokens", requireApiKey, async (c) => {
+tokens.post("/tokens", requireApiKey, idempotentForAccount, async (c) => {
   let json: unknown;
   try {
     json = await c.req.json();

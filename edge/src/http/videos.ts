@@ -13,6 +13,9 @@ import { ApiError, type FieldError } from "./problem.ts";
 import { fieldErrors } from "./validation.ts";
 import { checkWebhookUrl } from "../webhooks/url.ts";
 import { moderate } from "../safety/moderate.ts";
+import { contentAddress, normalizePromptForCache } from "../cache/content-object.ts";
+import { idempotentForAccount } from "./idempotent.ts";
+import { accountLimits, createRateLimit, limiter } from "./limits.ts";
 import { promptRejected } from "./moderations.ts";
 
 /** `POST /v1/videos`, `GET /v1/videos/:id` (DESIGN.md, Public API). */
@@ -50,7 +53,7 @@ export async function loadJob(c: Context<App>, id: string, who: Principal | null
 
 async function readBody(c: Context<App>): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
-  if (!/^application\/json\b/i.test(type)) {
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new ApiError(415, "unsupported_media_type", "Body must be JSON", "Send `Content-Type: application/json`.");
   }
   const text = await c.req.text();
@@ -115,6 +118,7 @@ export async function jobView(c: Context<App>, job: JobRecord) {
     guidance: job.guidance,
     scheduler: job.scheduler,
     tier: job.tier,
+    cache: job.cache,
     chunks_ready: ready,
     total_chunks: job.total_chunks,
     seconds_ready: Math.round(job.chunks.slice(0, ready).reduce((s, ch) => s + ch.duration_s, 0) * 1000) / 1000,
@@ -135,7 +139,7 @@ export async function jobView(c: Context<App>, job: JobRecord) {
   };
 }
 
-videos.post("/", requireAuth("videos:create"), async (c) => {
+videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateLimit, async (c) => {
   const cfg = edgeConfig(c.env);
   const parsed = CreateVideoRequestSchema.safeParse(await readBody(c));
   if (!parsed.success) {
@@ -169,11 +173,58 @@ videos.post("/", requireAuth("videos:create"), async (c) => {
     usage: null, error: null, worker_id: null, metadata: req.metadata ?? {},
     subject: c.get("principal").subject, token_id: c.get("principal").kind === "token" ? c.get("principal").tokenId : null,
     content: null, webhook_url: req.webhook_url ?? null, base_url: origin(c), queue_position: null, expires_at: null, expired: false,
+    output_prefix: outputPrefix(id), content_address: null, follows: null, cache: "none",
   };
   // Where it will stand in its tier's queue: SQS's count of waiting messages (approximate, as
   // a standard queue's order is). A failure to read it loses nothing but the estimate.
   record.queue_position = await queueDepth(cfg, req.tier).catch(() => null);
   const stub = jobStub(c.env, id);
+
+  // Identical requests (same account, model, prompts, parameters and seed) share one run.
+  if (req.cache === "auto" && req.seed !== undefined) {
+    record.content_address = await contentAddress({
+      account: record.account_id, model: record.model, prompt: normalizePromptForCache(record.prompt),
+      negative_prompt: normalizePromptForCache(record.negative_prompt), duration_s: record.duration_s, aspect_ratio: record.aspect_ratio,
+      resolution, steps: record.steps, guidance: record.guidance, scheduler: record.scheduler, seed,
+    });
+    const claim = await c.env.CONTENT.get(c.env.CONTENT.idFromName(record.content_address)).claim(id, req.tier);
+    if (claim.role !== "leader") {
+      const leader = jobStub(c.env, claim.leader);
+      record.follows = claim.leader;
+      record.output_prefix = outputPrefix(claim.leader);
+      record.queue_position = null;
+      if (claim.role === "hit") {
+        const done = await leader.get();
+        if (done?.status === "succeeded" && !done.expired) {
+          Object.assign(record, {
+            status: "succeeded", cache: "hit", started_at: now, completed_at: now, codecs: done.codecs, init: done.init, chunks: done.chunks,
+            content: done.content, usage: done.usage, expires_at: done.expires_at,
+          } satisfies Partial<JobRecord>);
+          await stub.create(record);
+          c.header("location", `/v1/videos/${id}`);
+          return c.json(await jobView(c, record), 200);
+        }
+      } else {
+        record.cache = "joined";
+        await stub.create(record);
+        await stub.syncFrom(await leader.addFollower(id));
+        c.header("location", `/v1/videos/${id}`);
+        return c.json(await jobView(c, (await stub.get()) ?? record), 202);
+      }
+      // The hit's leader vanished between the claim and now: run it ourselves.
+      record.follows = null;
+      record.output_prefix = outputPrefix(id);
+    }
+    record.cache = "miss";
+  }
+  // A job that will use a GPU takes one of the account's running-job slots (freed when it ends).
+  const slot = await limiter(c.env, record.account_id).acquireSlot(id, accountLimits(c.env, c.get("principal")).max_running_jobs);
+  if (!slot.allowed) {
+    if (record.content_address) await c.env.CONTENT.get(c.env.CONTENT.idFromName(record.content_address)).settle(id, false, null);
+    throw new ApiError(429, "concurrency_limit", "Too many running jobs", `At most ${slot.max} jobs may run at once; ${slot.running} are running.`, {
+      headers: { "retry-after": "5" },
+    });
+  }
   await stub.create(record);
 
   const message: JobMessage = {

@@ -24,6 +24,7 @@ import { applyEvent, isTerminal, type JobRecord } from "./record.ts";
 const KEY = "job";
 const SEQ = "seq";
 const OUTBOX = "outbox";
+const FOLLOWERS = "followers";
 const eventKey = (n: number) => `ev:${String(n).padStart(8, "0")}`;
 const HEARTBEAT_MS = 15_000;
 
@@ -63,8 +64,55 @@ export class JobObject extends DurableObject<Env> {
     const existing = await this.ctx.storage.get<JobRecord>(KEY);
     if (existing) return existing;
     await this.ctx.storage.put(KEY, record);
+    if (isTerminal(record.status)) {
+      // A cache hit: born finished.
+      await this.finished(record);
+      return record;
+    }
     await this.record({ type: "queued", data: { position: record.queue_position } });
     return record;
+  }
+
+  /**
+   * Another job joins this one's run (coalescing): it gets every event from now on, and this
+   * job's state so far (the caller applies it). Works before this job's own record exists.
+   */
+  async addFollower(id: string): Promise<JobRecord | null> {
+    const followers = (await this.ctx.storage.get<string[]>(FOLLOWERS)) ?? [];
+    if (!followers.includes(id)) await this.ctx.storage.put(FOLLOWERS, [...followers, id]);
+    return this.get();
+  }
+
+  /** A joined job catches up with its leader's state so far (monotonic, like events). */
+  async syncFrom(leader: JobRecord | null): Promise<void> {
+    const job = await this.get();
+    if (!job || !leader || isTerminal(job.status)) return;
+    if (leader.status !== "queued" && job.status === "queued") {
+      job.status = "running";
+      job.started_at = leader.started_at;
+      await this.record({ type: "started", data: { worker_id: leader.worker_id } });
+    }
+    job.init ??= leader.init;
+    job.codecs ??= leader.codecs;
+    for (const c of leader.chunks) {
+      if (job.chunks.some((x) => x.index === c.index)) continue;
+      job.chunks.push(c);
+      await this.record({ type: "chunk", data: { index: c.index, duration_s: c.duration_s, frames: c.frames, file: segmentName(c.index) } });
+    }
+    job.chunks.sort((a, b) => a.index - b.index);
+    if (isTerminal(leader.status)) {
+      Object.assign(job, { status: leader.status, usage: leader.usage, content: leader.content, error: leader.error, completed_at: new Date().toISOString(), expires_at: leader.expires_at });
+    }
+    job.updated_at = new Date().toISOString();
+    await this.ctx.storage.put(KEY, job);
+    if (isTerminal(job.status)) await this.finished(job);
+  }
+
+  private async forward(send: (stub: DurableObjectStub<JobObject>, id: string) => Promise<unknown>): Promise<void> {
+    const followers = (await this.ctx.storage.get<string[]>(FOLLOWERS)) ?? [];
+    await Promise.all(followers.map((id) => send(this.env.JOBS.get(this.env.JOBS.idFromName(id)), id).catch((err: unknown) => {
+      console.error(JSON.stringify({ msg: "forward to follower failed", follower: id, error: (err as Error).message }));
+    })));
   }
 
   async get(): Promise<JobRecord | null> {
@@ -77,6 +125,8 @@ export class JobObject extends DurableObject<Env> {
     const wasQueued = job.status === "queued";
     const hadChunk = event.type === "chunk" && job.chunks.some((c) => c.index === event.chunk.index);
     const applied = applyEvent(job, event, new Date().toISOString());
+    // Followers get the event whether or not it changed this job (their state may lag).
+    await this.forward((stub, id) => stub.apply({ ...event, job_id: id }));
     if (!applied) return { found: true, applied };
     await this.ctx.storage.put(KEY, job);
     if (wasQueued && job.status !== "queued") await this.record({ type: "started", data: { worker_id: job.worker_id } });
@@ -111,13 +161,19 @@ export class JobObject extends DurableObject<Env> {
     Object.assign(job, { status: "failed", error: { code, message }, completed_at: now, updated_at: now });
     await this.ctx.storage.put(KEY, job);
     await this.finished(job);
+    await this.forward((stub) => stub.fail(code, message));
   }
 
   /** A job ended: last feed event, webhook, retention clock. */
   private async finished(job: JobRecord): Promise<void> {
     const cfg = edgeConfig(this.env);
-    job.expires_at = new Date(Date.parse(job.completed_at ?? job.updated_at) + cfg.REELMESH_RETENTION_S * 1000).toISOString();
+    // A job sharing another's outputs cannot outlive them.
+    job.expires_at ??= new Date(Date.parse(job.completed_at ?? job.updated_at) + cfg.REELMESH_RETENTION_S * 1000).toISOString();
     await this.ctx.storage.put(KEY, job);
+    if (!job.follows) await this.env.LIMITER.get(this.env.LIMITER.idFromName(job.account_id)).releaseSlot(job.id);
+    if (job.content_address && !job.follows) {
+      await this.env.CONTENT.get(this.env.CONTENT.idFromName(job.content_address)).settle(job.id, job.status === "succeeded", job.expires_at);
+    }
     const type: FeedType = job.status === "succeeded" ? "completed" : job.status === "canceled" ? "canceled" : "failed";
     await this.record({
       type,
@@ -254,7 +310,8 @@ export class JobObject extends DurableObject<Env> {
   }
 
   private async expire(job: JobRecord): Promise<void> {
-    await deletePrefix(edgeConfig(this.env), outputPrefix(job.id));
+    // Only the job that made the outputs deletes them; followers just stop answering.
+    if (job.output_prefix === outputPrefix(job.id)) await deletePrefix(edgeConfig(this.env), job.output_prefix);
     job.expired = true;
     job.updated_at = new Date().toISOString();
     await this.ctx.storage.put(KEY, job);

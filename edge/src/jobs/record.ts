@@ -36,6 +36,13 @@ export interface JobRecord {
   error: ErrorInfo | null;
   worker_id: string | null;
   metadata: Record<string, string>;
+  /** Where its outputs live: its own prefix, or the leader's when it joined or hit the cache. */
+  output_prefix: string;
+  /** Content address (cache and coalescing); null when the caller opted out or gave no seed. */
+  content_address: string | null;
+  /** The job whose run this one shares (joined or cache hit). */
+  follows: string | null;
+  cache: "miss" | "hit" | "joined" | "none";
   /** The end user of the app token that created it (null: created with an API key). */
   subject: string | null;
   token_id: string | null;
