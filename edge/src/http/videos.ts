@@ -175,9 +175,6 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
     content: null, webhook_url: req.webhook_url ?? null, base_url: origin(c), queue_position: null, expires_at: null, expired: false,
     output_prefix: outputPrefix(id), content_address: null, follows: null, cache: "none",
   };
-  // Where it will stand in its tier's queue: SQS's count of waiting messages (approximate, as
-  // a standard queue's order is). A failure to read it loses nothing but the estimate.
-  record.queue_position = await queueDepth(cfg, req.tier).catch(() => null);
   const stub = jobStub(c.env, id);
 
   // Identical requests (same account, model, prompts, parameters and seed) share one run.
@@ -225,6 +222,9 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
       headers: { "retry-after": "5" },
     });
   }
+  // Where it will stand in its tier's queue: SQS's count of waiting messages (approximate, as
+  // a standard queue's order is). A failure to read it loses nothing but the estimate.
+  record.queue_position = await queueDepth(cfg, req.tier).catch(() => null);
   await stub.create(record);
 
   const message: JobMessage = {

@@ -1,0 +1,78 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./processes.ts";
+import { startStack } from "./stack.ts";
+
+/**
+ * `npm run bench:edge [-- --json] [--n N]`: the edge's own cost, in one run under wrangler dev
+ * (workerd on this machine): p50/p99 latency of a bare route (GET /healthz) and of the full
+ * create path answered from the result cache (auth, validation, prompt safety, rate limit,
+ * content address, cache hit, a new job object), measured alternately, request after request,
+ * and their difference; then the prompt-safety check's throughput on one core
+ * (edge/bench/safety.ts). Latencies include this machine's loopback HTTP, the same for both.
+ */
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const nIdx = args.indexOf("--n");
+const N = nIdx >= 0 ? Number(args[nIdx + 1]) : 1000;
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const r2 = (n: number) => Math.round(n * 100) / 100;
+
+const stateDir = await mkdtemp(join(tmpdir(), "reelmesh-bench-edge-"));
+const stack = await startStack({ stateDir, edgePort: await freePort(), emulatorPort: await freePort(), log: () => {} });
+try {
+  const admin = { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" };
+  const acct = (await (await fetch(`${stack.edgeUrl}/admin/accounts`, {
+    method: "POST", headers: admin, body: JSON.stringify({ name: "bench", limits: { burst: 1_000_000, per_s: 100_000, max_running_jobs: 1000 } }),
+  })).json()) as { api_key: string };
+  const headers = { authorization: `Bearer ${acct.api_key}`, "content-type": "application/json" };
+  const body = JSON.stringify({ prompt: "a red ball bouncing on the grass", duration_s: 1, seed: 7 });
+  // The first request runs on the GPU function; once it has succeeded, the same request hits.
+  const first = (await (await fetch(`${stack.edgeUrl}/v1/videos`, { method: "POST", headers, body })).json()) as { id: string };
+  for (let status = ""; status !== "succeeded"; ) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = ((await (await fetch(`${stack.edgeUrl}/v1/videos/${first.id}`, { headers })).json()) as { status: string }).status;
+    if (status === "failed") throw new Error("the seeding job failed");
+  }
+  const time = async (run: () => Promise<Response>, expect: number) => {
+    const t0 = performance.now();
+    const res = await run();
+    await res.arrayBuffer();
+    if (res.status !== expect) throw new Error(`expected ${expect}, got ${res.status}`);
+    return performance.now() - t0;
+  };
+  const bare: number[] = [];
+  const hit: number[] = [];
+  for (let i = 0; i < N + 100; i++) {
+    const b = await time(() => fetch(`${stack.edgeUrl}/healthz`), 200);
+    const h = await time(() => fetch(`${stack.edgeUrl}/v1/videos`, { method: "POST", headers, body }), 200);
+    if (i >= 100) {
+      bare.push(b);
+      hit.push(h);
+    }
+  }
+  const safety = spawnSync(process.execPath, ["edge/bench/safety.ts", "--json"], { encoding: "utf8" });
+  const safetyReport = JSON.parse(safety.stdout) as { throughput: { promptsPerSecond: number; microsecondsPerPrompt: number } };
+  const report = {
+    n: N,
+    bare_route_ms: { p50: r2(pct(bare, 50)), p99: r2(pct(bare, 99)) },
+    create_cache_hit_ms: { p50: r2(pct(hit, 50)), p99: r2(pct(hit, 99)) },
+    difference_ms: { p50: r2(pct(hit, 50) - pct(bare, 50)), p99: r2(pct(hit, 99) - pct(bare, 99)) },
+    safety_prompts_per_s_one_core: safetyReport.throughput.promptsPerSecond,
+  };
+  if (json) {
+    console.log(JSON.stringify(report));
+  } else {
+    console.log(`edge bench under wrangler dev, ${N} requests each, alternating`);
+    console.log(`  GET /healthz                    p50 ${report.bare_route_ms.p50} ms, p99 ${report.bare_route_ms.p99} ms`);
+    console.log(`  POST /v1/videos (cache hit)     p50 ${report.create_cache_hit_ms.p50} ms, p99 ${report.create_cache_hit_ms.p99} ms`);
+    console.log(`  difference                      p50 ${report.difference_ms.p50} ms, p99 ${report.difference_ms.p99} ms (goal < 1 ms p50)`);
+    console.log(`  prompt safety, one core         ${report.safety_prompts_per_s_one_core.toLocaleString("en-US")} prompts/s (goal ≥ 100,000)`);
+  }
+} finally {
+  await stack.stop();
+  await rm(stateDir, { recursive: true, force: true });
+}
