@@ -6,6 +6,7 @@ import { ErrorInfoSchema, UsageSchema } from "../../../shared/schemas/manifest.t
 import { CreateVideoRequestSchema, JobStatusSchema, MAX_PROMPT_CHARS, TierSchema } from "../../../shared/schemas/request.ts";
 import { CATEGORIES } from "../safety/moderate.ts";
 import { PROBLEM_BASE } from "./problem.ts";
+import { TokenRequestSchema, TokenResponseSchema } from "./tokens.ts";
 
 /**
  * The API described as OpenAPI 3.1 (issue 5, API surface), generated from the zod schemas
@@ -164,6 +165,8 @@ const COMPONENTS = {
   FieldError: FieldErrorSchema,
   VideoEvent: VideoEventSchema,
   ModerationRequest: ModerationRequestSchema,
+  TokenRequest: TokenRequestSchema,
+  TokenResponse: TokenResponseSchema,
   ModerationResult: ModerationResultSchema,
   ModerationMatch: ModerationMatchSchema,
   WebhookSecret: WebhookSecretSchema,
@@ -336,6 +339,15 @@ function paths(): Json {
         tags: ["webhooks"], operationId: "webhookSecret", summary: "The secret this account's webhooks are signed with", security: BEARER,
         description: "API keys only (app tokens get 403).",
         responses: { "200": { description: "The signing secret.", content: json(ref("WebhookSecret")) }, "401": P401, "403": P403 },
+      },
+    },
+    "/v1/tokens": {
+      post: {
+        tags: ["tokens"], operationId: "mintToken", summary: "Mint a short-lived app token for one end user",
+        description: "API keys only. The token (≤ 1 h) sees only its subject's jobs and may do only what its scopes allow.",
+        security: BEARER,
+        requestBody: { required: true, content: json(ref("TokenRequest")) },
+        responses: { "201": { description: "The token.", content: json(ref("TokenResponse")) }, "400": P400_BODY, "401": P401, "403": P403 },
       },
     },
     "/v1/moderations": {

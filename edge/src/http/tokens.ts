@@ -13,11 +13,19 @@ import { idempotentForAccount } from "./idempotent.ts";
  */
 export const tokens = new Hono<{ Bindings: Env; Variables: AuthVariables }>();
 
-const MintSchema = z.strictObject({
+export const TokenRequestSchema = z.strictObject({
   subject: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
   scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).default([...TOKEN_SCOPES]),
   credit_cap: z.int().min(0).optional(),
   expires_in_s: z.int().min(60).max(MAX_TOKEN_TTL_S).default(900),
+});
+
+export const TokenResponseSchema = z.object({
+  token: z.string(),
+  subject: z.string(),
+  scopes: z.array(z.enum(TOKEN_SCOPES)),
+  credit_cap: z.int().nullable(),
+  expires_at: z.iso.datetime(),
 });
 
 tokens.post("/tokens", requireApiKey, idempotentForAccount, async (c) => {
@@ -27,7 +35,7 @@ tokens.post("/tokens", requireApiKey, idempotentForAccount, async (c) => {
   } catch {
     throw new ApiError(400, "invalid_json", "Body is not valid JSON", "The request body could not be parsed as JSON.");
   }
-  const parsed = MintSchema.safeParse(json);
+  const parsed = TokenRequestSchema.safeParse(json);
   if (!parsed.success) {
     const errors = fieldErrors(parsed.error);
     throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
