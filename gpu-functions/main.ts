@@ -3,6 +3,7 @@ import { loadConfig } from "./config.ts";
 import { Consumer } from "./consumer/consumer.ts";
 import { DenoiseBatcher } from "./engine/batcher.ts";
 import { loadModel } from "./engine/model.ts";
+import { loadSafetyHook } from "./safety/hook.ts";
 import { JobError, reportFailure, runJob } from "./jobs/run-job.ts";
 import { jsonLogger } from "./log.ts";
 import { ensureReferenceModel } from "./reference-model/ensure.ts";
@@ -27,7 +28,9 @@ const endpoint = config.AWS_ENDPOINT_URL;
 const sqs = new SQSClient({ region: config.AWS_REGION, ...(endpoint ? { endpoint } : {}) });
 const s3 = s3Client(config.AWS_REGION, endpoint);
 const batcher = new DenoiseBatcher(model, { maxJobs: config.REELMESH_BATCH_MAX_JOBS, maxWaitMs: config.REELMESH_BATCH_MAX_WAIT_MS });
-const deps = { model, batcher, s3, eventsSecret: config.REELMESH_EVENTS_SECRET, workerId: config.REELMESH_WORKER_ID, ffmpegPath: config.FFMPEG_PATH, videoCodec: config.REELMESH_VIDEO_CODEC, log };
+const safety = await loadSafetyHook(config.REELMESH_SAFETY_HOOK);
+if (safety) log("safety hook loaded", { hook: safety.name ?? config.REELMESH_SAFETY_HOOK });
+const deps = { model, batcher, safety, s3, eventsSecret: config.REELMESH_EVENTS_SECRET, workerId: config.REELMESH_WORKER_ID, ffmpegPath: config.FFMPEG_PATH, videoCodec: config.REELMESH_VIDEO_CODEC, log };
 
 const consumer = new Consumer({
   sqs,

@@ -2,6 +2,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { JobMessage } from "../../shared/schemas/job-message.ts";
 import { finalMp4, posterJpeg } from "../encoder/finalize.ts";
 import { StreamEncoder, type VideoCodec } from "../encoder/stream-encoder.ts";
+import type { SafetyHook } from "../safety/hook.ts";
 import type { DenoiseBatcher } from "../engine/batcher.ts";
 import type { LoadedModel } from "../engine/model.ts";
 import { compatibleSchedulers } from "../engine/scheduler.ts";
@@ -25,6 +26,8 @@ export interface JobDeps {
   ffmpegPath: string;
   /** h264_nvenc on GPU images that have it. */
   videoCodec?: VideoCodec;
+  /** Second-stage safety classifier (prompt and/or frames), if the deployment has one. */
+  safety?: SafetyHook | null;
   log: Logger;
 }
 
@@ -63,6 +66,10 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
   }
   if (job.scheduler && !compatibleSchedulers(m.prediction_type).includes(job.scheduler)) {
     throw new JobError("unsupported_scheduler", `model ${m.id} predicts ${m.prediction_type}; ${job.scheduler} does not suit it`, false);
+  }
+  if (deps.safety?.checkPrompt) {
+    const verdict = await deps.safety.checkPrompt(job.prompt, job.negative_prompt);
+    if (verdict.flagged) throw new JobError("prompt_rejected", `the safety classifier flagged the prompt: ${verdict.categories.join(", ")}`, false);
   }
   const events = new EventSender({ url: job.events_url, secret: deps.eventsSecret, jobId: job.job_id, workerId: deps.workerId, log: deps.log });
   const output = await JobOutput.open(deps.s3, {
@@ -117,6 +124,13 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     }, stats, deps.batcher ? { batcher: deps.batcher } : {})) {
       result.denoiseMs += chunk.denoiseMs;
       result.decodeMs += chunk.decodeMs;
+      if (deps.safety?.checkFrames) {
+        // Before anything of this chunk is encoded, stored or announced.
+        const verdict = await deps.safety.checkFrames(chunk);
+        if (verdict.flagged) {
+          throw new JobError("content_rejected", `the safety classifier flagged chunk ${chunk.index}: ${verdict.categories.join(", ")}`, false);
+        }
+      }
       if (chunk.index === 0) {
         const first = chunk.frames.subarray(0, chunk.width * chunk.height * 3);
         poster = posterJpeg(first, chunk.width, chunk.height, deps.ffmpegPath).then((jpeg) => output.putPoster(jpeg));
