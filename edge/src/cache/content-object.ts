@@ -9,10 +9,19 @@ import type { Env } from "../env.ts";
  * once the leader has succeeded, later identical requests are answered from its outputs.
  * A failed or expired leader is forgotten, so the next request runs afresh.
  */
+/** What a cache hit needs of the leader's finished job (kept here: one call fewer per hit). */
+export interface CachedResult {
+  codecs: string | null;
+  init: { key: string; bytes: number } | null;
+  chunks: { index: number; key: string; frames: number; duration_s: number; bytes: number }[];
+  content: { key: string; bytes: number } | null;
+  usage: unknown;
+}
+
 export type Claim =
   | { role: "leader" }
   | { role: "joined"; leader: string }
-  | { role: "hit"; leader: string };
+  | { role: "hit"; leader: string; result: CachedResult | null; expires_at: string };
 
 interface State {
   leader: string;
@@ -22,6 +31,7 @@ interface State {
   /** Succeeded outputs are usable until then (the leader's retention). */
   expires_at: string | null;
   settled_at: string | null;
+  result?: CachedResult | null;
 }
 
 const KEY = "state";
@@ -33,7 +43,7 @@ export class ContentObject extends DurableObject<Env> {
     // A hit must leave the caller time to fetch: at least a minute, or half the retention.
     const margin = state?.expires_at && state.settled_at ? Math.min(60_000, (Date.parse(state.expires_at) - Date.parse(state.settled_at)) / 2) : 60_000;
     if (state?.status === "succeeded" && state.expires_at && Date.parse(state.expires_at) > now + margin) {
-      return { role: "hit", leader: state.leader };
+      return { role: "hit", leader: state.leader, result: state.result ?? null, expires_at: state.expires_at };
     }
     if (state?.status === "running" && (state.tier === tier || state.tier === "standard")) {
       return { role: "joined", leader: state.leader };
@@ -43,10 +53,10 @@ export class ContentObject extends DurableObject<Env> {
   }
 
   /** The leader ended: keep a success for hits, forget anything else. */
-  async settle(jobId: string, succeeded: boolean, expiresAt: string | null): Promise<void> {
+  async settle(jobId: string, succeeded: boolean, expiresAt: string | null, result: CachedResult | null = null): Promise<void> {
     const state = await this.ctx.storage.get<State>(KEY);
     if (!state || state.leader !== jobId) return;
-    if (succeeded && expiresAt) await this.ctx.storage.put(KEY, { ...state, status: "succeeded", expires_at: expiresAt, settled_at: new Date().toISOString() });
+    if (succeeded && expiresAt) await this.ctx.storage.put(KEY, { ...state, status: "succeeded", expires_at: expiresAt, settled_at: new Date().toISOString(), result });
     else await this.ctx.storage.delete(KEY);
   }
 }

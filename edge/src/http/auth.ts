@@ -28,7 +28,12 @@ export interface Principal {
   limits: AccountLimits | null;
 }
 
-export type AuthVariables = { accountId: string; principal: Principal };
+export type AuthVariables = {
+  accountId: string;
+  principal: Principal;
+  /** The create rate check, started early and awaited before any side effect (limits.ts). */
+  rateLimit?: Promise<import("./problem.ts").ApiError | null>;
+};
 
 const encoder = new TextEncoder();
 

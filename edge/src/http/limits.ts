@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { edgeConfig, type Env } from "../env.ts";
 import { rateLimitHeaders } from "../limits/headers.ts";
@@ -19,13 +20,29 @@ export function accountLimits(env: Env, who: AuthVariables["principal"]) {
   return who.limits ?? { burst: cfg.REELMESH_RATE_BURST, per_s: cfg.REELMESH_RATE_PER_S, max_running_jobs: cfg.REELMESH_MAX_RUNNING_JOBS };
 }
 
+/**
+ * Starts the account's rate check without waiting for it, so it overlaps validation and the
+ * cache lookup; the handler must `await enforceRateLimit(c)` before anything with effects.
+ * Every create counts, valid or not (an abusive client cannot probe for free).
+ */
 export const createRateLimit = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
   const limits = accountLimits(c.env, c.get("principal"));
-  const result = await limiter(c.env, c.get("accountId")).take({ capacity: limits.burst, refillPerS: limits.per_s, name: "create" });
-  const headers = rateLimitHeaders(result);
-  if (!result.allowed) {
-    throw new ApiError(429, "rate_limited", "Too many requests", `At most ${limits.burst} creates at once and ${limits.per_s} per second after that; retry after ${result.retryAfterS} s.`, { headers });
-  }
-  for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  const pending = limiter(c.env, c.get("accountId"))
+    .take({ capacity: limits.burst, refillPerS: limits.per_s, name: "create" })
+    .then((result) => {
+      const headers = rateLimitHeaders(result);
+      if (!result.allowed) {
+        return new ApiError(429, "rate_limited", "Too many requests", `At most ${limits.burst} creates at once and ${limits.per_s} per second after that; retry after ${result.retryAfterS} s.`, { headers });
+      }
+      for (const [k, v] of Object.entries(headers)) c.header(k, v);
+      return null;
+    });
+  pending.catch(() => {});
+  c.set("rateLimit", pending);
   await next();
 });
+
+export async function enforceRateLimit(c: Context<{ Bindings: Env; Variables: AuthVariables }>): Promise<void> {
+  const refused = await c.get("rateLimit");
+  if (refused) throw refused;
+}

@@ -13,9 +13,9 @@ import { ApiError, type FieldError } from "./problem.ts";
 import { fieldErrors } from "./validation.ts";
 import { checkWebhookUrl } from "../webhooks/url.ts";
 import { moderate } from "../safety/moderate.ts";
-import { contentAddress, normalizePromptForCache } from "../cache/content-object.ts";
+import { contentAddress, normalizePromptForCache, type Claim } from "../cache/content-object.ts";
 import { idempotentForAccount } from "./idempotent.ts";
-import { accountLimits, createRateLimit, limiter } from "./limits.ts";
+import { accountLimits, createRateLimit, enforceRateLimit, limiter } from "./limits.ts";
 import { promptRejected } from "./moderations.ts";
 
 /** `POST /v1/videos`, `GET /v1/videos/:id` (DESIGN.md, Public API). */
@@ -184,18 +184,27 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
       negative_prompt: normalizePromptForCache(record.negative_prompt), duration_s: record.duration_s, aspect_ratio: record.aspect_ratio,
       resolution, steps: record.steps, guidance: record.guidance, scheduler: record.scheduler, seed,
     });
-    const claim = await c.env.CONTENT.get(c.env.CONTENT.idFromName(record.content_address)).claim(id, req.tier);
+    const content = c.env.CONTENT.get(c.env.CONTENT.idFromName(record.content_address));
+    const claiming = content.claim(id, req.tier) as Promise<Claim>;
+    // The rate check (started by the middleware) and the cache lookup run side by side.
+    try {
+      await enforceRateLimit(c);
+    } catch (err) {
+      if ((await claiming).role === "leader") await content.settle(id, false, null);
+      throw err;
+    }
+    const claim = await claiming;
     if (claim.role !== "leader") {
       const leader = jobStub(c.env, claim.leader);
       record.follows = claim.leader;
       record.output_prefix = outputPrefix(claim.leader);
       record.queue_position = null;
       if (claim.role === "hit") {
-        const done = await leader.get();
-        if (done?.status === "succeeded" && !done.expired) {
+        const done = claim.result ? { ...claim.result, expires_at: claim.expires_at } : await leader.get().then((j) => (j?.status === "succeeded" && !j.expired ? j : null));
+        if (done) {
           Object.assign(record, {
             status: "succeeded", cache: "hit", started_at: now, completed_at: now, codecs: done.codecs, init: done.init, chunks: done.chunks,
-            content: done.content, usage: done.usage, expires_at: done.expires_at,
+            content: done.content, usage: done.usage as JobRecord["usage"], expires_at: done.expires_at,
           } satisfies Partial<JobRecord>);
           await stub.create(record);
           c.header("location", `/v1/videos/${id}`);
@@ -213,6 +222,8 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
       record.output_prefix = outputPrefix(id);
     }
     record.cache = "miss";
+  } else {
+    await enforceRateLimit(c);
   }
   // A job that will use a GPU takes one of the account's running-job slots (freed when it ends).
   const slot = await limiter(c.env, record.account_id).acquireSlot(id, accountLimits(c.env, c.get("principal")).max_running_jobs);

@@ -172,7 +172,9 @@ export class JobObject extends DurableObject<Env> {
     await this.ctx.storage.put(KEY, job);
     if (!job.follows) await this.env.LIMITER.get(this.env.LIMITER.idFromName(job.account_id)).releaseSlot(job.id);
     if (job.content_address && !job.follows) {
-      await this.env.CONTENT.get(this.env.CONTENT.idFromName(job.content_address)).settle(job.id, job.status === "succeeded", job.expires_at);
+      await this.env.CONTENT.get(this.env.CONTENT.idFromName(job.content_address)).settle(job.id, job.status === "succeeded", job.expires_at, {
+        codecs: job.codecs, init: job.init, chunks: job.chunks, content: job.content, usage: job.usage,
+      });
     }
     const type: FeedType = job.status === "succeeded" ? "completed" : job.status === "canceled" ? "canceled" : "failed";
     await this.record({
