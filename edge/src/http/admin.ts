@@ -4,7 +4,7 @@ import { z } from "zod";
 import { edgeConfig, type Env } from "../env.ts";
 import { directory } from "./auth.ts";
 import { ApiError } from "./problem.ts";
-import { fieldErrors } from "./validation.ts";
+import { jsonBody } from "./validation.ts";
 import { idempotentForAdmin } from "./idempotent.ts";
 
 /**
@@ -32,25 +32,10 @@ const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
 admin.use("*", requireAdmin);
 admin.use("*", idempotentForAdmin);
 
-async function body<T extends z.ZodType>(c: { req: { json(): Promise<unknown> } }, schema: T): Promise<z.infer<T>> {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch {
-    throw new ApiError(400, "invalid_json", "Body is not valid JSON", "The request body could not be parsed as JSON.");
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const errors = fieldErrors(parsed.error);
-    throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
-  }
-  return parsed.data;
-}
-
 const notFound = (id: string) => new ApiError(404, "account_not_found", "Account not found", `No account ${id}.`);
 
 admin.post("/accounts", async (c) => {
-  const req = await body(c, z.strictObject({
+  const req = await jsonBody(c, z.strictObject({
     name: z.string().min(1).max(200),
     credits: z.int().min(0).default(0),
     limits: z.strictObject({ burst: z.int().min(1), per_s: z.number().positive(), max_running_jobs: z.int().min(1) }).optional(),
@@ -69,7 +54,7 @@ admin.get("/accounts/:id", async (c) => {
 });
 
 admin.post("/accounts/:id/credits", async (c) => {
-  const req = await body(c, z.strictObject({ amount: z.int().min(1) }));
+  const req = await jsonBody(c, z.strictObject({ amount: z.int().min(1) }));
   const account = await directory(c.env).addCredits(c.req.param("id"), req.amount);
   if (!account) throw notFound(c.req.param("id"));
   return c.json(account);

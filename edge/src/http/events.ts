@@ -4,7 +4,7 @@ import { JOB_ID_PATTERN } from "../../../shared/ids.ts";
 import { SIGNATURE_HEADER, verifyBody } from "../../../shared/signing.ts";
 import { edgeConfig, type Env } from "../env.ts";
 import { ApiError } from "./problem.ts";
-import { fieldErrors } from "./validation.ts";
+import { invalidBody, invalidJson } from "./validation.ts";
 import { jobStub } from "./videos.ts";
 
 /**
@@ -26,13 +26,10 @@ events.post("/events", async (c) => {
   try {
     json = JSON.parse(body);
   } catch {
-    throw new ApiError(400, "invalid_json", "Body is not valid JSON", "The event could not be parsed as JSON.");
+    throw invalidJson();
   }
   const parsed = WorkerEventSchema.safeParse(json);
-  if (!parsed.success) {
-    const errors = fieldErrors(parsed.error);
-    throw new ApiError(400, "validation_failed", "Invalid event", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
-  }
+  if (!parsed.success) throw invalidBody(parsed.error, "Invalid event");
   const event = parsed.data;
   if (!JOB_ID_PATTERN.test(event.job_id)) throw new ApiError(404, "video_not_found", "Video not found", `No video ${event.job_id}.`);
   const result = await jobStub(c.env, event.job_id).apply(event);

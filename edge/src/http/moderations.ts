@@ -5,7 +5,7 @@ import type { Env } from "../env.ts";
 import { flaggedCategories, moderate, type ModerationResult } from "../safety/moderate.ts";
 import { requireAuth, type AuthVariables } from "./auth.ts";
 import { ApiError } from "./problem.ts";
-import { fieldErrors } from "./validation.ts";
+import { jsonBody } from "./validation.ts";
 
 /**
  * `POST /v1/moderations {input}` → `{flagged, categories, matches}`: the same check every
@@ -16,18 +16,8 @@ export const moderations = new Hono<{ Bindings: Env; Variables: AuthVariables }>
 const ModerationRequestSchema = z.strictObject({ input: z.string().max(MAX_PROMPT_CHARS * 2) });
 
 moderations.post("/moderations", requireAuth("videos:create"), async (c) => {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch {
-    throw new ApiError(400, "invalid_json", "Body is not valid JSON", "The request body could not be parsed as JSON.");
-  }
-  const parsed = ModerationRequestSchema.safeParse(json);
-  if (!parsed.success) {
-    const errors = fieldErrors(parsed.error);
-    throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
-  }
-  return c.json(moderate(parsed.data.input));
+  const { input } = await jsonBody(c, ModerationRequestSchema);
+  return c.json(moderate(input));
 });
 
 /** The problem a flagged prompt gets: 422, the categories, never queued or billed. */

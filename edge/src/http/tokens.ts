@@ -4,7 +4,7 @@ import { MAX_TOKEN_TTL_S, mintToken, TOKEN_SCOPES } from "../accounts/tokens.ts"
 import { edgeConfig, type Env } from "../env.ts";
 import { requireApiKey, type AuthVariables } from "./auth.ts";
 import { ApiError } from "./problem.ts";
-import { fieldErrors } from "./validation.ts";
+import { jsonBody } from "./validation.ts";
 import { idempotentForAccount } from "./idempotent.ts";
 
 /**
@@ -29,19 +29,8 @@ export const TokenResponseSchema = z.object({
 });
 
 tokens.post("/tokens", requireApiKey, idempotentForAccount, async (c) => {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch {
-    throw new ApiError(400, "invalid_json", "Body is not valid JSON", "The request body could not be parsed as JSON.");
-  }
-  const parsed = TokenRequestSchema.safeParse(json);
-  if (!parsed.success) {
-    const errors = fieldErrors(parsed.error);
-    throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
-  }
+  const req = await jsonBody(c, TokenRequestSchema);
   const now = Math.floor(Date.now() / 1000);
-  const req = parsed.data;
   const claims = {
     v: 1 as const, acct: c.get("accountId"), sub: req.subject, scopes: [...new Set(req.scopes)], cap: req.credit_cap ?? null,
     iat: now, exp: now + req.expires_in_s, jti: crypto.randomUUID(),

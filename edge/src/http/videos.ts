@@ -10,7 +10,7 @@ import { contiguousChunks, type JobRecord } from "../jobs/record.ts";
 import { issuePlaybackToken } from "../playback/token.ts";
 import { requireAuth, type AuthVariables, type Principal } from "./auth.ts";
 import { ApiError, type FieldError } from "./problem.ts";
-import { fieldErrors } from "./validation.ts";
+import { invalidBody, invalidJson } from "./validation.ts";
 import { checkWebhookUrl } from "../webhooks/url.ts";
 import { moderate } from "../safety/moderate.ts";
 import { contentAddress, normalizePromptForCache, type Claim } from "../cache/content-object.ts";
@@ -63,7 +63,7 @@ async function readBody(c: Context<App>): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw new ApiError(400, "invalid_json", "Body is not valid JSON", "The request body could not be parsed as JSON.");
+    throw invalidJson();
   }
 }
 
@@ -142,10 +142,7 @@ export async function jobView(c: Context<App>, job: JobRecord) {
 videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateLimit, async (c) => {
   const cfg = edgeConfig(c.env);
   const parsed = CreateVideoRequestSchema.safeParse(await readBody(c));
-  if (!parsed.success) {
-    const errors = fieldErrors(parsed.error);
-    throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
-  }
+  if (!parsed.success) throw invalidBody(parsed.error);
   const req = parsed.data;
   // Prompt safety before anything is stored, queued or charged; fails closed (a flagged
   // prompt is refused, and a check that throws is a 500, never a pass).
