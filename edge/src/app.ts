@@ -8,6 +8,7 @@ import { videos } from "./http/videos.ts";
 import { webhookSecret } from "./http/webhooks.ts";
 import { moderations } from "./http/moderations.ts";
 import { tokens } from "./http/tokens.ts";
+import { usage } from "./http/usage.ts";
 import { admin } from "./http/admin.ts";
 import { openapi } from "./http/openapi.ts";
 
@@ -39,6 +40,7 @@ app.route("/internal", events);
 app.route("/v1", webhookSecret);
 app.route("/v1", moderations);
 app.route("/v1", tokens);
+app.route("/v1", usage);
 app.route("/admin", admin);
 app.route("/", openapi);
 

@@ -10,6 +10,7 @@ export interface Env {
   CONTENT: DurableObjectNamespace<import("./cache/content-object.ts").ContentObject>;
   IDEMPOTENCY: DurableObjectNamespace<import("./idempotency/object.ts").IdempotencyObject>;
   LIMITER: DurableObjectNamespace<import("./limits/object.ts").LimiterObject>;
+  LEDGER: DurableObjectNamespace<import("./billing/ledger.ts").LedgerObject>;
   [key: string]: unknown;
 }
 
@@ -25,6 +26,8 @@ export const EdgeConfigSchema = z.object({
   REELMESH_RATE_BURST: z.coerce.number().int().min(1).default(20),
   REELMESH_RATE_PER_S: z.coerce.number().positive().default(1),
   REELMESH_MAX_RUNNING_JOBS: z.coerce.number().int().min(1).default(10),
+  /** Credits granted once to the dev account (local stack and tests only: it exists only with REELMESH_DEV_KEY). */
+  REELMESH_DEV_CREDITS: z.coerce.number().int().min(0).default(1_000_000),
   REELMESH_EVENTS_SECRET: z.string().min(16),
   REELMESH_PLAYBACK_SECRET: z.string().min(16),
   AWS_REGION: z.string().min(1),

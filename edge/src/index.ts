@@ -6,5 +6,6 @@ export { AccountsObject } from "./accounts/object.ts";
 export { ContentObject } from "./cache/content-object.ts";
 export { IdempotencyObject } from "./idempotency/object.ts";
 export { LimiterObject } from "./limits/object.ts";
+export { LedgerObject } from "./billing/ledger.ts";
 
 export default app satisfies ExportedHandler<Env>;

@@ -113,7 +113,7 @@ describe("app tokens", () => {
 
 describe("limits", () => {
   it("lets exactly `burst` concurrent creates through, with RateLimit headers, and 429 + Retry-After after", async () => {
-    const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "limited", limits: { burst: 5, per_s: 0.001, max_running_jobs: 100 } }) });
+    const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "limited", credits: 100_000, limits: { burst: 5, per_s: 0.001, max_running_jobs: 100 } }) });
     const acct = (await res.json()) as { api_key: string };
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => create(acct.api_key, `a red ball number ${i}`)));
     const statuses = answers.map((r) => r.status);
@@ -129,7 +129,7 @@ describe("limits", () => {
   });
 
   it("caps jobs running at once and frees the slot when a job ends", async () => {
-    const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "running", limits: { burst: 100, per_s: 100, max_running_jobs: 2 } }) });
+    const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "running", credits: 100_000, limits: { burst: 100, per_s: 100, max_running_jobs: 2 } }) });
     const acct = (await res.json()) as { api_key: string };
     const first = (await (await create(acct.api_key, "a red ball one")).json()) as { id: string };
     expect((await create(acct.api_key, "a red ball two")).status).toBe(202);

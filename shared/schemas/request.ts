@@ -31,6 +31,8 @@ export const CreateVideoRequestSchema = z.strictObject({
    * and an identical job still running is joined (`cache: "joined"`); `none` always runs.
    */
   cache: z.enum(["auto", "none"]).default("auto"),
+  /** Only quote the price: nothing is created, queued or charged. */
+  dry_run: z.boolean().default(false),
   webhook_url: z.url().max(2048).optional(),
   metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
 });

@@ -32,6 +32,8 @@ const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
 admin.use("*", requireAdmin);
 admin.use("*", idempotentForAdmin);
 
+const ledger = (env: Env, account: string) => env.LEDGER.get(env.LEDGER.idFromName(account));
+
 const notFound = (id: string) => new ApiError(404, "account_not_found", "Account not found", `No account ${id}.`);
 
 admin.post("/accounts", async (c) => {
@@ -41,8 +43,9 @@ admin.post("/accounts", async (c) => {
     limits: z.strictObject({ burst: z.int().min(1), per_s: z.number().positive(), max_running_jobs: z.int().min(1) }).optional(),
   }));
   const { account, apiKey, key } = await directory(c.env).createAccount(req.name, req.credits, req.limits ?? null);
+  const balance = req.credits > 0 ? await ledger(c.env, account.id).credit(`grant:${account.id}`, req.credits) : 0;
   c.header("cache-control", "no-store");
-  return c.json({ ...account, api_key: apiKey, key_id: key.key_id, key_prefix: key.prefix }, 201);
+  return c.json({ ...account, balance, api_key: apiKey, key_id: key.key_id, key_prefix: key.prefix }, 201);
 });
 
 admin.get("/accounts", async (c) => c.json({ data: await directory(c.env).listAccounts() }));
@@ -50,14 +53,16 @@ admin.get("/accounts", async (c) => c.json({ data: await directory(c.env).listAc
 admin.get("/accounts/:id", async (c) => {
   const account = await directory(c.env).getAccount(c.req.param("id"));
   if (!account) throw notFound(c.req.param("id"));
-  return c.json(account);
+  return c.json({ ...account, balance: await ledger(c.env, account.id).balance() });
 });
 
 admin.post("/accounts/:id/credits", async (c) => {
-  const req = await jsonBody(c, z.strictObject({ amount: z.int().min(1) }));
-  const account = await directory(c.env).addCredits(c.req.param("id"), req.amount);
-  if (!account) throw notFound(c.req.param("id"));
-  return c.json(account);
+  const req = await jsonBody(c, z.strictObject({ amount: z.int().min(1), reference: z.string().min(1).max(200).optional() }));
+  const id = c.req.param("id");
+  if (!(await directory(c.env).getAccount(id))) throw notFound(id);
+  // A top-up is a ledger entry keyed by its reference: the same reference never counts twice.
+  const balance = await ledger(c.env, id).credit(`topup:${req.reference ?? crypto.randomUUID()}`, req.amount);
+  return c.json({ id, balance });
 });
 
 admin.post("/accounts/:id/keys", async (c) => {

@@ -16,6 +16,8 @@ import { moderate } from "../safety/moderate.ts";
 import { contentAddress, normalizePromptForCache, type Claim } from "../cache/content-object.ts";
 import { idempotentForAccount } from "./idempotent.ts";
 import { accountLimits, createRateLimit, enforceRateLimit, limiter } from "./limits.ts";
+import { quote, type PriceKind } from "../../../shared/pricing.ts";
+import { DEV_ACCOUNT } from "./auth.ts";
 import { promptRejected } from "./moderations.ts";
 
 /** `POST /v1/videos`, `GET /v1/videos/:id` (DESIGN.md, Public API). */
@@ -119,6 +121,7 @@ export async function jobView(c: Context<App>, job: JobRecord) {
     scheduler: job.scheduler,
     tier: job.tier,
     cache: job.cache,
+    price: job.price,
     chunks_ready: ready,
     total_chunks: job.total_chunks,
     seconds_ready: Math.round(job.chunks.slice(0, ready).reduce((s, ch) => s + ch.duration_s, 0) * 1000) / 1000,
@@ -155,7 +158,14 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
   }
 
   const resolution = req.resolution ?? spec.defaultResolution;
-  const { width, height } = frameSize(spec.resolutions[resolution as keyof typeof spec.resolutions] as number, req.aspect_ratio);
+  const shortSide = spec.resolutions[resolution as keyof typeof spec.resolutions] as number;
+  const { width, height } = frameSize(shortSide, req.aspect_ratio);
+  const pricing = { duration_s: req.duration_s, steps: req.steps ?? spec.defaultSteps, short_side: shortSide, tier: req.tier };
+  if (req.dry_run) {
+    // A quote: the price of a generation (a cache hit or a join would cost less).
+    c.header("cache-control", "no-store");
+    return c.json({ object: "quote", dry_run: true, price: quote(pricing) }, 200);
+  }
   const totalChunks = Math.ceil((req.duration_s * spec.fps) / spec.chunkFrames);
   const id = newJobId();
   const now = new Date().toISOString();
@@ -171,8 +181,26 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
     subject: c.get("principal").subject, token_id: c.get("principal").kind === "token" ? c.get("principal").tokenId : null,
     content: null, webhook_url: req.webhook_url ?? null, base_url: origin(c), queue_position: null, expires_at: null, expired: false,
     output_prefix: outputPrefix(id), content_address: null, follows: null, cache: "none",
+    price: { credits: quote(pricing).credits, kind: "generation" },
   };
   const stub = jobStub(c.env, id);
+  const principal = c.get("principal");
+  const ledger = c.env.LEDGER.get(c.env.LEDGER.idFromName(record.account_id));
+  /**
+   * Reserves the price of this answer (money fails closed: no reservation, no job). Refused →
+   * 402, after letting go of a content claim this request holds.
+   */
+  const charge = async (kind: PriceKind) => {
+    const q = quote(pricing, kind);
+    record.price = { credits: q.credits, kind };
+    if (record.account_id === DEV_ACCOUNT && cfg.REELMESH_DEV_CREDITS > 0) await ledger.credit("dev-grant", cfg.REELMESH_DEV_CREDITS);
+    const r = await ledger.reserve(id, q.credits, { tier: req.tier, subject: principal.subject, token: principal.kind === "token" ? principal.tokenId : null, tokenCap: principal.tokenCap });
+    if (r.ok) return;
+    if (record.content_address && !record.follows) await c.env.CONTENT.get(c.env.CONTENT.idFromName(record.content_address)).settle(id, false, null);
+    throw r.reason === "token_cap"
+      ? new ApiError(402, "token_credit_cap", "Over this token's credit cap", `This call costs ${q.credits} credits, more than is left of the app token's cap.`, { extensions: { price: q.credits } })
+      : new ApiError(402, "insufficient_credits", "Not enough credits", `This call costs ${q.credits} credits; the balance is ${r.balance}.`, { extensions: { price: q.credits, balance: r.balance } });
+  };
 
   // Identical requests (same account, model, prompts, parameters and seed) share one run.
   if (req.cache === "auto" && req.seed !== undefined) {
@@ -203,12 +231,14 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
             status: "succeeded", cache: "hit", started_at: now, completed_at: now, codecs: done.codecs, init: done.init, chunks: done.chunks,
             content: done.content, usage: done.usage as JobRecord["usage"], expires_at: done.expires_at,
           } satisfies Partial<JobRecord>);
+          await charge("hit");
           await stub.create(record);
           c.header("location", `/v1/videos/${id}`);
           return c.json(await jobView(c, record), 200);
         }
       } else {
         record.cache = "joined";
+        await charge("joined");
         await stub.create(record);
         await stub.syncFrom(await leader.addFollower(id));
         c.header("location", `/v1/videos/${id}`);
@@ -222,9 +252,11 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
   } else {
     await enforceRateLimit(c);
   }
+  await charge("generation");
   // A job that will use a GPU takes one of the account's running-job slots (freed when it ends).
   const slot = await limiter(c.env, record.account_id).acquireSlot(id, accountLimits(c.env, c.get("principal")).max_running_jobs);
   if (!slot.allowed) {
+    await ledger.refund(id);
     if (record.content_address) await c.env.CONTENT.get(c.env.CONTENT.idFromName(record.content_address)).settle(id, false, null);
     throw new ApiError(429, "concurrency_limit", "Too many running jobs", `At most ${slot.max} jobs may run at once; ${slot.running} are running.`, {
       headers: { "retry-after": "5" },

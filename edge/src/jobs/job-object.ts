@@ -171,6 +171,11 @@ export class JobObject extends DurableObject<Env> {
     job.expires_at ??= new Date(Date.parse(job.completed_at ?? job.updated_at) + cfg.REELMESH_RETENTION_S * 1000).toISOString();
     await this.ctx.storage.put(KEY, job);
     if (!job.follows) await this.env.LIMITER.get(this.env.LIMITER.idFromName(job.account_id)).releaseSlot(job.id);
+    // The bill: charged in full on success, given back on failure or cancel (once, whatever
+    // events repeat: the ledger keys entries by job).
+    const ledger = this.env.LEDGER.get(this.env.LEDGER.idFromName(job.account_id));
+    if (job.status === "succeeded") await ledger.settle(job.id, job.price.credits);
+    else await ledger.refund(job.id);
     if (job.content_address && !job.follows) {
       await this.env.CONTENT.get(this.env.CONTENT.idFromName(job.content_address)).settle(job.id, job.status === "succeeded", job.expires_at, {
         codecs: job.codecs, init: job.init, chunks: job.chunks, content: job.content, usage: job.usage,

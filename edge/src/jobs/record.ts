@@ -43,6 +43,8 @@ export interface JobRecord {
   /** The job whose run this one shares (joined or cache hit). */
   follows: string | null;
   cache: "miss" | "hit" | "joined" | "none";
+  /** What the call costs (quoted and reserved at create; charged when it succeeds). */
+  price: { credits: number; kind: "generation" | "joined" | "hit" };
   /** The end user of the app token that created it (null: created with an API key). */
   subject: string | null;
   token_id: string | null;

@@ -1,0 +1,114 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, cfg, postEvent } from "./support.ts";
+
+/**
+ * Pay-per-call billing inside workerd (issue 6): prices known in advance, one ledger per
+ * account (reserve on accept, settle on success, refund on failure), exactly-once under
+ * duplicated events, and exact under concurrency: never a negative balance.
+ */
+const ADMIN = cfg.REELMESH_ADMIN_TOKEN!;
+const ledgerOf = (account: string) => (env as unknown as Env).LEDGER.get((env as unknown as Env).LEDGER.idFromName(account));
+type Env = import("../src/env.ts").Env;
+
+async function account(credits: number, extra: Record<string, unknown> = {}): Promise<{ id: string; api_key: string }> {
+  const res = await call("/admin/accounts", {
+    method: "POST", key: ADMIN,
+    body: JSON.stringify({ name: "billing", credits, limits: { burst: 10_000, per_s: 10_000, max_running_jobs: 10_000 }, ...extra }),
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; api_key: string };
+}
+
+const create = (key: string, body: Record<string, unknown>) => call("/v1/videos", { method: "POST", key, body: JSON.stringify({ duration_s: 1, ...body }) });
+
+async function sum(account: string): Promise<{ balance: number; entries: number }> {
+  const entries = await ledgerOf(account).entries();
+  return { balance: entries.reduce((s, e) => s + e.amount, 0), entries: entries.length };
+}
+
+describe("prices and quotes", () => {
+  it("quotes a call without creating anything, and shows the price on the job", async () => {
+    const a = await account(1000);
+    const q = await create(a.api_key, { prompt: "a red ball", dry_run: true });
+    expect(q.status).toBe(200);
+    expect(await q.json()).toMatchObject({ object: "quote", price: { credits: 10, kind: "generation" } });
+    expect(await (await create(a.api_key, { prompt: "a red ball", dry_run: true, tier: "economy", duration_s: 4 })).json()).toMatchObject({ price: { credits: 20 } });
+    expect(await ledgerOf(a.id).balance()).toBe(1000);
+    const job = (await (await create(a.api_key, { prompt: "a red ball" })).json()) as { price: { credits: number } };
+    expect(job.price).toEqual({ credits: 10, kind: "generation" });
+    expect(await ledgerOf(a.id).balance()).toBe(990);
+  });
+
+  it("charges nothing for a prompt the safety check refuses", async () => {
+    const a = await account(100);
+    expect((await create(a.api_key, { prompt: "how to build a pipe bomb" })).status).toBe(422);
+    expect(await sum(a.id)).toEqual({ balance: 100, entries: 1 });
+  });
+});
+
+describe("the ledger", () => {
+  it("accepts exactly as many of 500 concurrent creates as the balance covers; never negative", async () => {
+    const a = await account(50 * 10);
+    const answers = await Promise.all(Array.from({ length: 500 }, (_, i) => create(a.api_key, { prompt: `a red ball number ${i}` })));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(50);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(450);
+    const refused = answers.find((r) => r.status === 402)!;
+    expect(await refused.json()).toMatchObject({ code: "insufficient_credits", status: 402, price: 10 });
+    expect(await sum(a.id)).toEqual({ balance: 0, entries: 51 });
+    const usage = (await (await call("/v1/usage", { key: a.api_key })).json()) as { balance: number; reserved: number; jobs: number };
+    expect(usage).toMatchObject({ balance: 0, reserved: 500, jobs: 50 });
+  });
+
+  it("settles once whatever the worker's events repeat or reorder, and refunds a failure", async () => {
+    const a = await account(100);
+    const ok = (await (await create(a.api_key, { prompt: "a green star" })).json()) as { id: string };
+    const bad = (await (await create(a.api_key, { prompt: "a blue square" })).json()) as { id: string };
+    expect(await ledgerOf(a.id).balance()).toBe(80);
+    const usage = { gpu_s: 1, encode_s: 0.1, bytes_stored: 10 };
+    const completed = { type: "completed", job_id: ok.id, usage, total_chunks: 1 };
+    await postEvent(completed);
+    await postEvent(completed);
+    await postEvent({ type: "failed", job_id: ok.id, error: { code: "late", message: "after success" }, retryable: false });
+    const failed = { type: "failed", job_id: bad.id, error: { code: "generation_failed", message: "x" }, retryable: false };
+    await postEvent(failed);
+    await postEvent(failed);
+    await postEvent({ type: "completed", job_id: bad.id, usage, total_chunks: 1 });
+    expect(await sum(a.id)).toEqual({ balance: 90, entries: 5 }); // grant, 2 reserves, 1 settle, 1 refund
+    const u = (await (await call("/v1/usage", { key: a.api_key })).json()) as { balance: number; reserved: number; spent: number; by_day: { tier: string; spent: number }[] };
+    expect(u).toMatchObject({ balance: 90, reserved: 0, spent: 10 });
+    expect(u.by_day).toEqual([expect.objectContaining({ tier: "standard", spent: 10, jobs: 1 })]);
+  });
+
+  it("prices cache hits and joined requests at a fraction", async () => {
+    const a = await account(1000);
+    const body = { prompt: "a purple triangle", seed: 3 };
+    const leader = (await (await create(a.api_key, body)).json()) as { id: string; price: { credits: number } };
+    const joined = (await (await create(a.api_key, body)).json()) as { cache: string; price: { credits: number; kind: string } };
+    expect(joined).toMatchObject({ cache: "joined", price: { credits: 3, kind: "joined" } });
+    await postEvent({
+      type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
+      chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+    });
+    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1 });
+    const hit = (await (await create(a.api_key, body)).json()) as { cache: string; price: { credits: number; kind: string } };
+    expect(hit).toMatchObject({ cache: "hit", price: { credits: 1, kind: "hit" } });
+    expect(await ledgerOf(a.id).balance()).toBe(1000 - 10 - 3 - 1);
+  });
+
+  it("holds an app token to its credit cap", async () => {
+    const a = await account(1000);
+    const res = await call("/v1/tokens", { method: "POST", key: a.api_key, body: JSON.stringify({ subject: "user-7", credit_cap: 25 }) });
+    const { token } = (await res.json()) as { token: string };
+    expect((await create(token, { prompt: "a red ball one" })).status).toBe(202);
+    expect((await create(token, { prompt: "a red ball two" })).status).toBe(202);
+    const third = await create(token, { prompt: "a red ball three" });
+    expect(third.status).toBe(402);
+    expect(((await third.json()) as { code: string }).code).toBe("token_credit_cap");
+    expect((await create(a.api_key, { prompt: "the account itself is not capped" })).status).toBe(202);
+    const mine = (await (await call("/v1/usage", { key: token })).json()) as { subject: string; reserved: number; balance?: number };
+    expect(mine).toMatchObject({ subject: "user-7", reserved: 20 });
+    expect(mine.balance).toBeUndefined();
+  });
+});
