@@ -112,3 +112,35 @@ describe("the ledger", () => {
     expect(mine.balance).toBeUndefined();
   });
 });
+
+describe("cancel", () => {
+  it("cancels a queued job at once and refunds it whole; the worker that gets it later is told to stop", async () => {
+    const a = await account(100);
+    const job = (await (await create(a.api_key, { prompt: "a red ball" })).json()) as { id: string };
+    const res = await call(`/v1/videos/${job.id}/cancel`, { method: "POST", key: a.api_key });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "canceled", charged: 0 });
+    expect(await ledgerOf(a.id).balance()).toBe(100);
+    const started = await postEvent({ type: "started", job_id: job.id });
+    expect(await started.json()).toMatchObject({ applied: false, stop: true });
+  });
+
+  it("stops a running job at the worker's next event and charges the chunks delivered", async () => {
+    const a = await account(100);
+    const job = (await (await create(a.api_key, { prompt: "a red ball", duration_s: 4 })).json()) as { id: string; price: { credits: number } };
+    expect(job.price.credits).toBe(40);
+    await postEvent({
+      type: "chunk", job_id: job.id, total_chunks: 4, codecs: "avc1.64000b", init: { key: `videos/${job.id}/init.mp4`, bytes: 4 },
+      chunk: { index: 0, key: `videos/${job.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+    });
+    const asked = (await (await call(`/v1/videos/${job.id}/cancel`, { method: "POST", key: a.api_key })).json()) as { status: string; cancel_requested: boolean };
+    expect(asked).toMatchObject({ status: "running", cancel_requested: true });
+    const progress = await postEvent({ type: "progress", job_id: job.id, chunk: 1, step: 3, steps: 12 });
+    expect(((await progress.json()) as { stop: boolean }).stop).toBe(true);
+    await postEvent({ type: "canceled", job_id: job.id, chunks: 1 });
+    await postEvent({ type: "canceled", job_id: job.id, chunks: 1 });
+    const done = (await (await call(`/v1/videos/${job.id}`, { key: a.api_key })).json()) as { status: string; charged: number };
+    expect(done).toMatchObject({ status: "canceled", charged: 10 });
+    expect(await ledgerOf(a.id).balance()).toBe(90);
+  });
+});

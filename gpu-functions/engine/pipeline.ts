@@ -40,6 +40,8 @@ export interface GenerateRequest {
    */
   firstChunk?: number;
   tail?: Float32Array;
+  /** Stops between steps (cancel): no further chunk is produced. */
+  signal?: AbortSignal;
 }
 
 export interface GeneratedChunk {
@@ -256,7 +258,7 @@ async function produce(
   let noiseDue = false;
   let lastStepMs = 0;
 
-  for (let k = firstChunk; k < req.numChunks && !isStopped(); k++) {
+  for (let k = firstChunk; k < req.numChunks && !isStopped() && !req.signal?.aborted; k++) {
     const eps = nextNoise;
     let x: Float32Array = new Float32Array(size);
     for (let j = 0; j < size; j++) x[j] = p.initNoiseScale * eps[j]!;
@@ -301,7 +303,7 @@ async function produce(
         stepMs.push(ms);
         denoiseMs += ms;
         lastStepMs = ms;
-        if (isStopped()) return;
+        if (isStopped() || req.signal?.aborted) return;
         if (i + 1 < p.steps) placeContext(i + 1);
         updateMs += performance.now() - updating;
         req.onStep?.(k, i + 1, p.steps);

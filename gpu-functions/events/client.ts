@@ -19,8 +19,11 @@ export class EventSender {
   private readonly jobId: string;
   private readonly workerId: string;
   private readonly log: Logger;
+  private readonly onStop: (() => void) | undefined;
 
-  constructor(opts: { url: string; secret: string; jobId: string; workerId: string; log: Logger }) {
+  /** `onStop`: the edge answered an event with `stop: true` (the job was canceled). */
+  constructor(opts: { url: string; secret: string; jobId: string; workerId: string; log: Logger; onStop?: () => void }) {
+    this.onStop = opts.onStop;
     this.url = opts.url;
     this.secret = opts.secret;
     this.jobId = opts.jobId;
@@ -46,7 +49,11 @@ export class EventSender {
           body,
           signal: AbortSignal.timeout(10_000),
         });
-        if (res.ok) return true;
+        if (res.ok) {
+          const answer = (await res.json().catch(() => null)) as { stop?: boolean } | null;
+          if (answer?.stop) this.onStop?.();
+          return true;
+        }
         const detail = await res.text().catch(() => "");
         if (res.status < 500) {
           this.log("event refused", { job_id: this.jobId, type: event.type, status: res.status, detail: detail.slice(0, 300) });

@@ -71,7 +71,11 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     const verdict = await deps.safety.checkPrompt(job.prompt, job.negative_prompt);
     if (verdict.flagged) throw new JobError("prompt_rejected", `the safety classifier flagged the prompt: ${verdict.categories.join(", ")}`, false);
   }
-  const events = new EventSender({ url: job.events_url, secret: deps.eventsSecret, jobId: job.job_id, workerId: deps.workerId, log: deps.log });
+  const canceled = new AbortController();
+  const events = new EventSender({
+    url: job.events_url, secret: deps.eventsSecret, jobId: job.job_id, workerId: deps.workerId, log: deps.log,
+    onStop: () => canceled.abort(),
+  });
   const output = await JobOutput.open(deps.s3, {
     jobId: job.job_id, bucket: job.output.bucket, prefix: job.output.prefix, model: job.model,
     width: job.width, height: job.height, fps: job.fps, totalChunks: job.num_chunks,
@@ -120,7 +124,7 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
   try {
     if (encoder) for await (const chunk of generate(deps.model, {
       prompt: job.prompt, negativePrompt: job.negative_prompt, seed: job.seed, steps: job.steps, guidance: job.guidance, numChunks: job.num_chunks,
-      tier: job.tier, ...(job.scheduler ? { scheduler: job.scheduler } : {}), onStep, firstChunk: from, ...(tail ? { tail } : {}),
+      tier: job.tier, ...(job.scheduler ? { scheduler: job.scheduler } : {}), onStep, firstChunk: from, ...(tail ? { tail } : {}), signal: canceled.signal,
     }, stats, deps.batcher ? { batcher: deps.batcher } : {})) {
       result.denoiseMs += chunk.denoiseMs;
       result.decodeMs += chunk.decodeMs;
@@ -167,6 +171,18 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     throw err;
   }
   await poster;
+  if (canceled.signal.aborted) {
+    // Canceled: what was committed stays (and is charged for); no final MP4.
+    const chunks = output.committedChunks();
+    result.textEncoderMs = stats.textEncoderMs;
+    await output.finish("canceled", {
+      gpu_s: round3((result.textEncoderMs + result.denoiseMs + result.decodeMs) / 1000), encode_s: round3(result.encodeMs / 1000),
+    });
+    await events.send({ type: "canceled", chunks });
+    deps.log("job canceled", { job_id: job.job_id, chunks });
+    result.wallMs = performance.now() - started;
+    return result;
+  }
   const t0 = performance.now();
   const init = encoder ? await encoder.initSegment() : await output.getInit();
   for (let k = 0; k < from; k++) media[k] = await output.getSegment(k);

@@ -153,7 +153,7 @@ export class JobOutput {
     return this.manifest.content;
   }
 
-  async finish(status: "succeeded" | "failed", usage: Omit<Usage, "bytes_stored">, error: Manifest["error"] = null): Promise<Usage> {
+  async finish(status: "succeeded" | "failed" | "canceled", usage: Omit<Usage, "bytes_stored">, error: Manifest["error"] = null): Promise<Usage> {
     this.manifest.status = status;
     this.manifest.usage = { ...usage, bytes_stored: this.manifest.usage.bytes_stored };
     this.manifest.error = error;

@@ -38,6 +38,8 @@ export const WorkerEventSchema = z.discriminatedUnion("type", [
     content: z.object({ key: z.string().min(1), bytes: z.int().min(1) }).optional(),
   }),
   z.object({ ...base, type: z.literal("failed"), error: ErrorInfoSchema, retryable: z.boolean() }),
+  /** The worker stopped a job the edge asked to cancel; `chunks` were committed before it did. */
+  z.object({ ...base, type: z.literal("canceled"), chunks: z.int().min(0) }),
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
 export type WorkerEventType = WorkerEvent["type"];

@@ -51,3 +51,23 @@ describe("standard before economy", () => {
     expect(lastStandard).toBeLessThan(firstEconomy);
   });
 });
+
+describe("cancel on the real path", () => {
+  it("stops a generating job between steps and charges only what was delivered", async () => {
+    const headers = { authorization: `Bearer ${stack.devKey}`, "content-type": "application/json" };
+    const res = await fetch(`${stack.edgeUrl}/v1/videos`, { method: "POST", headers, body: JSON.stringify({ prompt: "a blue ball orbiting", duration_s: 20, steps: 50 }) });
+    const { id, price } = (await res.json()) as { id: string; price: { credits: number } };
+    const view = async () => (await (await fetch(`${stack.edgeUrl}/v1/videos/${id}`, { headers })).json()) as { status: string; chunks_ready: number; charged: number | null };
+    for (let i = 0; i < 600 && (await view()).chunks_ready < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    expect((await fetch(`${stack.edgeUrl}/v1/videos/${id}/cancel`, { method: "POST", headers })).status).toBe(200);
+    let job = await view();
+    for (let i = 0; i < 200 && job.status !== "canceled"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = await view();
+    }
+    expect(job.status, lines.slice(-20).join("\n")).toBe("canceled");
+    expect(job.chunks_ready).toBeLessThan(20);
+    expect(job.charged).toBe(Math.ceil((price.credits * job.chunks_ready) / 20));
+    expect(lines.some((l) => l.includes('"msg":"job canceled"') && l.includes(id))).toBe(true);
+  });
+});

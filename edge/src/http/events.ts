@@ -34,5 +34,5 @@ events.post("/events", async (c) => {
   if (!JOB_ID_PATTERN.test(event.job_id)) throw new ApiError(404, "video_not_found", "Video not found", `No video ${event.job_id}.`);
   const result = await jobStub(c.env, event.job_id).apply(event);
   if (!result.found) throw new ApiError(404, "video_not_found", "Video not found", `No video ${event.job_id}.`);
-  return c.json({ applied: result.applied });
+  return c.json({ applied: result.applied, stop: result.stop });
 });

@@ -6,7 +6,7 @@ import type { JobMessage } from "../../../shared/schemas/job-message.ts";
 import { CreateVideoRequestSchema, MAX_SEED, type CreateVideoRequest } from "../../../shared/schemas/request.ts";
 import { enqueueJob, queueDepth } from "../aws/sqs.ts";
 import { edgeConfig, type Env } from "../env.ts";
-import { contiguousChunks, type JobRecord } from "../jobs/record.ts";
+import { contiguousChunks, isTerminal, type JobRecord } from "../jobs/record.ts";
 import { issuePlaybackToken } from "../playback/token.ts";
 import { requireAuth, type AuthVariables, type Principal } from "./auth.ts";
 import { ApiError, type FieldError } from "./problem.ts";
@@ -122,6 +122,8 @@ export async function jobView(c: Context<App>, job: JobRecord) {
     tier: job.tier,
     cache: job.cache,
     price: job.price,
+    charged: job.charged,
+    cancel_requested: job.cancel_requested && !isTerminal(job.status),
     chunks_ready: ready,
     total_chunks: job.total_chunks,
     seconds_ready: Math.round(job.chunks.slice(0, ready).reduce((s, ch) => s + ch.duration_s, 0) * 1000) / 1000,
@@ -181,7 +183,7 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
     subject: c.get("principal").subject, token_id: c.get("principal").kind === "token" ? c.get("principal").tokenId : null,
     content: null, webhook_url: req.webhook_url ?? null, base_url: origin(c), queue_position: null, expires_at: null, expired: false,
     output_prefix: outputPrefix(id), content_address: null, follows: null, cache: "none",
-    price: { credits: quote(pricing).credits, kind: "generation" },
+    price: { credits: quote(pricing).credits, kind: "generation" }, cancel_requested: false, charged: null,
   };
   const stub = jobStub(c.env, id);
   const principal = c.get("principal");
@@ -282,6 +284,13 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
   }
   c.header("location", `/v1/videos/${id}`);
   return c.json(await jobView(c, record), 202);
+});
+
+videos.post("/:id/cancel", requireAuth("videos:create"), async (c) => {
+  const job = await loadJob(c, c.req.param("id"), c.get("principal"));
+  const after = (await jobStub(c.env, job.id).cancel()) ?? job;
+  c.header("cache-control", "no-store");
+  return c.json(await jobView(c, after));
 });
 
 videos.get("/:id", requireAuth("videos:read"), async (c) => {

@@ -7,7 +7,7 @@ import { accountWebhookSecret } from "../webhooks/account.ts";
 import { isRetryableStatus, nextAttemptDelayS } from "../webhooks/schedule.ts";
 import { signWebhook } from "../webhooks/sign.ts";
 import { checkWebhookUrl } from "../webhooks/url.ts";
-import { applyEvent, isTerminal, type JobRecord } from "./record.ts";
+import { applyEvent, contiguousChunks, isTerminal, type JobRecord } from "./record.ts";
 
 /**
  * One Durable Object per job (DESIGN.md): the single writer of its state. Events from
@@ -119,15 +119,17 @@ export class JobObject extends DurableObject<Env> {
     return (await this.ctx.storage.get<JobRecord>(KEY)) ?? null;
   }
 
-  async apply(event: WorkerEvent): Promise<{ found: boolean; applied: boolean }> {
+  async apply(event: WorkerEvent): Promise<{ found: boolean; applied: boolean; stop: boolean }> {
     const job = await this.ctx.storage.get<JobRecord>(KEY);
-    if (!job) return { found: false, applied: false };
+    if (!job) return { found: false, applied: false, stop: false };
+    // Told to the worker with every answer: stop between steps (cancel).
+    const stop = job.cancel_requested || job.status === "canceled";
     const wasQueued = job.status === "queued";
     const hadChunk = event.type === "chunk" && job.chunks.some((c) => c.index === event.chunk.index);
     const applied = applyEvent(job, event, new Date().toISOString());
     // Followers get the event whether or not it changed this job (their state may lag).
     await this.forward((stub, id) => stub.apply({ ...event, job_id: id }));
-    if (!applied) return { found: true, applied };
+    if (!applied) return { found: true, applied, stop };
     await this.ctx.storage.put(KEY, job);
     if (wasQueued && job.status !== "queued") await this.record({ type: "started", data: { worker_id: job.worker_id } });
     switch (event.type) {
@@ -147,10 +149,11 @@ export class JobObject extends DurableObject<Env> {
         break;
       case "completed":
       case "failed":
+      case "canceled":
         await this.finished(job);
         break;
     }
-    return { found: true, applied };
+    return { found: true, applied, stop };
   }
 
   /** Marks a job failed from the edge itself (e.g. it could not be enqueued). */
@@ -164,6 +167,35 @@ export class JobObject extends DurableObject<Env> {
     await this.forward((stub) => stub.fail(code, message));
   }
 
+  /**
+   * `POST …/cancel`. Queued: canceled at once, nothing charged (the worker that later receives
+   * it is told so and drops it). Running: the worker is told in the answer to its next event
+   * (at most one step later) and stops; the charge is for the chunks delivered by then. A job
+   * others have joined keeps running for them; only this one ends.
+   */
+  async cancel(): Promise<JobRecord | null> {
+    const job = await this.get();
+    if (!job || isTerminal(job.status)) return job;
+    const followers = (await this.ctx.storage.get<string[]>(FOLLOWERS)) ?? [];
+    if (job.status === "queued" || followers.length > 0 || job.follows) {
+      const now = new Date().toISOString();
+      Object.assign(job, { status: "canceled", completed_at: now, updated_at: now, progress: null, cancel_requested: followers.length === 0 });
+      await this.ctx.storage.put(KEY, job);
+      await this.finished(job);
+      return job;
+    }
+    job.cancel_requested = true;
+    job.updated_at = new Date().toISOString();
+    await this.ctx.storage.put(KEY, job);
+    return job;
+  }
+
+  /** Whether the worker running this job should stop (answered with every event). */
+  async shouldStop(): Promise<boolean> {
+    const job = await this.get();
+    return job !== null && job.cancel_requested;
+  }
+
   /** A job ended: last feed event, webhook, retention clock. */
   private async finished(job: JobRecord): Promise<void> {
     const cfg = edgeConfig(this.env);
@@ -174,7 +206,9 @@ export class JobObject extends DurableObject<Env> {
     // The bill: charged in full on success, given back on failure or cancel (once, whatever
     // events repeat: the ledger keys entries by job).
     const ledger = this.env.LEDGER.get(this.env.LEDGER.idFromName(job.account_id));
-    if (job.status === "succeeded") await ledger.settle(job.id, job.price.credits);
+    job.charged = chargeFor(job);
+    await this.ctx.storage.put(KEY, job);
+    if (job.charged > 0) await ledger.settle(job.id, job.charged);
     else await ledger.refund(job.id);
     if (job.content_address && !job.follows) {
       await this.env.CONTENT.get(this.env.CONTENT.idFromName(job.content_address)).settle(job.id, job.status === "succeeded", job.expires_at, {
@@ -346,3 +380,14 @@ function webhookView(job: JobRecord) {
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/**
+ * The charge when a job ends: its price if it succeeded; nothing if it failed; if canceled,
+ * the share of its chunks delivered before it stopped (rounded up), so a cancel right after
+ * acceptance costs nothing and a cancel near the end costs nearly all.
+ */
+export function chargeFor(job: JobRecord): number {
+  if (job.status === "succeeded") return job.price.credits;
+  if (job.status !== "canceled" || job.follows) return 0;
+  return Math.ceil((job.price.credits * contiguousChunks(job).length) / job.total_chunks);
+}

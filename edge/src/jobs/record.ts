@@ -59,6 +59,10 @@ export interface JobRecord {
   /** When the outputs are deleted (set when the job ends); `expired` once they are. */
   expires_at: string | null;
   expired: boolean;
+  /** Cancel asked while running: the worker stops between steps when it next hears from us. */
+  cancel_requested: boolean;
+  /** What was charged when it ended (≤ price.credits). */
+  charged: number | null;
 }
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "canceled"]);
@@ -103,6 +107,11 @@ export function applyEvent(job: JobRecord, event: WorkerEvent, now: string): boo
       job.status = "succeeded";
       job.usage = event.usage;
       job.content = event.content ?? null;
+      job.completed_at = now;
+      job.progress = null;
+      break;
+    case "canceled":
+      job.status = "canceled";
       job.completed_at = now;
       job.progress = null;
       break;
