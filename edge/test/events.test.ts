@@ -60,7 +60,7 @@ describe("worker events", () => {
     expect(m3u8).not.toContain("#EXT-X-ENDLIST");
 
     const repeat = await postEvent(chunkEvent(id, 0));
-    expect(await repeat.json()).toEqual({ applied: true });
+    expect(await repeat.json()).toEqual({ applied: true, stop: false });
     expect(segments(await playlist(id))).toHaveLength(2);
 
     expect((await postEvent({ type: "completed", job_id: id, usage, total_chunks: 2 })).status).toBe(200);
@@ -68,9 +68,9 @@ describe("worker events", () => {
     expect(m3u8.trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
 
     const late = await postEvent({ type: "progress", job_id: id, chunk: 1, step: 3, steps: 12 });
-    expect(await late.json()).toEqual({ applied: false });
+    expect(await late.json()).toEqual({ applied: false, stop: false });
     const failed = await postEvent({ type: "failed", job_id: id, error: { code: "x", message: "late" }, retryable: false });
-    expect(await failed.json()).toEqual({ applied: false });
+    expect(await failed.json()).toEqual({ applied: false, stop: false });
     expect(await (await call(`/v1/videos/${id}`)).json()).toMatchObject({ status: "succeeded", chunks_ready: 2, usage });
   });
 
