@@ -40,6 +40,8 @@ export const WorkerConfigSchema = z.object({
   /** Receives before a failing job is given up (the queue's redrive count should match). */
   REELMESH_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(3),
   FFMPEG_PATH: z.string().default("ffmpeg"),
+  /** Prometheus metrics on this port (GET /metrics); 0 = off. */
+  REELMESH_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** A module whose default export is a SafetyHook (gpu-functions/safety/hook.ts); none by default. */
   REELMESH_SAFETY_HOOK: z.string().optional(),
   /** H.264 encoder: libx264 (CPU) or h264_nvenc (GPU images whose FFmpeg and driver have it). */

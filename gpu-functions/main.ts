@@ -4,6 +4,7 @@ import { Consumer } from "./consumer/consumer.ts";
 import { DenoiseBatcher } from "./engine/batcher.ts";
 import { loadModel } from "./engine/model.ts";
 import { loadSafetyHook } from "./safety/hook.ts";
+import { Metrics } from "./metrics.ts";
 import { JobError, reportFailure, runJob } from "./jobs/run-job.ts";
 import { jsonLogger } from "./log.ts";
 import { ensureReferenceModel } from "./reference-model/ensure.ts";
@@ -28,6 +29,8 @@ const endpoint = config.AWS_ENDPOINT_URL;
 const sqs = new SQSClient({ region: config.AWS_REGION, ...(endpoint ? { endpoint } : {}) });
 const s3 = s3Client(config.AWS_REGION, endpoint);
 const batcher = new DenoiseBatcher(model, { maxJobs: config.REELMESH_BATCH_MAX_JOBS, maxWaitMs: config.REELMESH_BATCH_MAX_WAIT_MS });
+const metrics = new Metrics();
+if (config.REELMESH_METRICS_PORT > 0) await metrics.serve(config.REELMESH_METRICS_PORT);
 const safety = await loadSafetyHook(config.REELMESH_SAFETY_HOOK);
 if (safety) log("safety hook loaded", { hook: safety.name ?? config.REELMESH_SAFETY_HOOK });
 const deps = { model, batcher, safety, s3, eventsSecret: config.REELMESH_EVENTS_SECRET, workerId: config.REELMESH_WORKER_ID, ffmpegPath: config.FFMPEG_PATH, videoCodec: config.REELMESH_VIDEO_CODEC, log };
@@ -45,6 +48,12 @@ const consumer = new Consumer({
     log("job started", { job_id: job.job_id, tier: job.tier, attempt, chunks: job.num_chunks, steps: job.steps });
     try {
       const r = await runJob(job, deps);
+      const tier = { tier: job.tier };
+      metrics.add("reelmesh_jobs_total", 1, { ...tier, outcome: r.canceled ? "canceled" : "succeeded" });
+      metrics.add("reelmesh_gpu_seconds_total", (r.textEncoderMs + r.denoiseMs + r.decodeMs) / 1000, tier);
+      metrics.add("reelmesh_encode_seconds_total", r.encodeMs / 1000, tier);
+      metrics.add("reelmesh_video_seconds_total", r.videoS, tier);
+      metrics.add("reelmesh_bytes_stored_total", r.bytesStored, tier);
       log("job succeeded", {
         job_id: job.job_id, wall_ms: Math.round(r.wallMs), first_chunk_ms: Math.round(r.firstChunkMs),
         text_encoder_ms: Math.round(r.textEncoderMs), denoise_ms: Math.round(r.denoiseMs), decode_ms: Math.round(r.decodeMs),

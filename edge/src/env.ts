@@ -11,6 +11,7 @@ export interface Env {
   IDEMPOTENCY: DurableObjectNamespace<import("./idempotency/object.ts").IdempotencyObject>;
   LIMITER: DurableObjectNamespace<import("./limits/object.ts").LimiterObject>;
   LEDGER: DurableObjectNamespace<import("./billing/ledger.ts").LedgerObject>;
+  COSTS: DurableObjectNamespace<import("./billing/costs.ts").CostsObject>;
   [key: string]: unknown;
 }
 
@@ -28,6 +29,9 @@ export const EdgeConfigSchema = z.object({
   REELMESH_MAX_RUNNING_JOBS: z.coerce.number().int().min(1).default(10),
   /** Credits granted once to the dev account (local stack and tests only: it exists only with REELMESH_DEV_KEY). */
   REELMESH_DEV_CREDITS: z.coerce.number().int().min(0).default(1_000_000),
+  /** What an hour of the GPU costs the operator, and what a credit is sold for (GET /admin/costs). */
+  REELMESH_GPU_HOUR_USD: z.coerce.number().min(0).default(1.2),
+  REELMESH_CREDIT_USD: z.coerce.number().min(0).default(0.001),
   REELMESH_EVENTS_SECRET: z.string().min(16),
   REELMESH_PLAYBACK_SECRET: z.string().min(16),
   AWS_REGION: z.string().min(1),

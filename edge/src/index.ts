@@ -7,5 +7,6 @@ export { ContentObject } from "./cache/content-object.ts";
 export { IdempotencyObject } from "./idempotency/object.ts";
 export { LimiterObject } from "./limits/object.ts";
 export { LedgerObject } from "./billing/ledger.ts";
+export { CostsObject } from "./billing/costs.ts";
 
 export default app satisfies ExportedHandler<Env>;

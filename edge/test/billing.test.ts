@@ -144,3 +144,31 @@ describe("cancel", () => {
     expect(await ledgerOf(a.id).balance()).toBe(90);
   });
 });
+
+describe("cost to serve", () => {
+  it("reports cost per delivered video-second and margin per tier, GPU time counted once per run", async () => {
+    const a = await account(1000);
+    const body = { prompt: `a cyan star orbiting ${crypto.randomUUID().slice(0, 6)}`, seed: 5, duration_s: 1 };
+    const before = (await (await call("/admin/costs", { key: ADMIN })).json()) as { tiers: { tier: string; jobs: number; gpu_s: number; video_s: number }[] };
+    const std0 = before.tiers.find((t) => t.tier === "standard") ?? { jobs: 0, gpu_s: 0, video_s: 0 };
+    const leader = (await (await create(a.api_key, body)).json()) as { id: string };
+    await create(a.api_key, body); // joins: shares the run
+    await postEvent({
+      type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
+      chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+    });
+    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 36, encode_s: 1, bytes_stored: 12 }, total_chunks: 1 });
+    const report = (await (await call("/admin/costs", { key: ADMIN })).json()) as {
+      prices: { gpu_hour_usd: number; credit_usd: number };
+      tiers: { tier: string; jobs: number; gpu_s: number; video_s: number; cost_per_video_second_usd: number; margin: number }[];
+    };
+    const std = report.tiers.find((t) => t.tier === "standard")!;
+    expect(std.jobs - std0.jobs).toBe(2);
+    expect(std.gpu_s - std0.gpu_s).toBeCloseTo(36, 6); // the joined job used no GPU of its own
+    expect(std.video_s - std0.video_s).toBe(2);
+    expect(report.prices).toEqual({ gpu_hour_usd: 1.2, credit_usd: 0.001 });
+    expect(std.cost_per_video_second_usd).toBeGreaterThan(0);
+    expect(typeof std.margin).toBe("number");
+    expect((await call("/admin/costs?from=yesterday", { key: ADMIN })).status).toBe(400);
+  });
+});

@@ -39,6 +39,10 @@ export interface JobResult {
   decodeMs: number;
   encodeMs: number;
   uploadMs: number;
+  /** Seconds of video committed by this attempt; bytes it stored. */
+  videoS: number;
+  bytesStored: number;
+  canceled: boolean;
 }
 
 /** Chunks allowed between "decoded" and "stored"; bounds memory if S3 is slow. */
@@ -106,7 +110,9 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
       })
     : null;
 
-  const result: JobResult = { wallMs: 0, firstChunkMs: 0, textEncoderMs: 0, denoiseMs: 0, decodeMs: 0, encodeMs: 0, uploadMs: 0 };
+  const result: JobResult = {
+    wallMs: 0, firstChunkMs: 0, textEncoderMs: 0, denoiseMs: 0, decodeMs: 0, encodeMs: 0, uploadMs: 0, videoS: 0, bytesStored: 0, canceled: false,
+  };
   const stats: GenerateStats = { textEncoderMs: 0 };
   const inFlight: Promise<void>[] = [];
   const media: Uint8Array[] = [];
@@ -154,6 +160,8 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
         const init = await output.putInit(seg.init, seg.codecs);
         if (chunkTail) await output.putTail(chunk.index, chunkTail);
         const manifestChunk = await output.putSegment(chunk.index, seg.media, seg.frames, seg.durationS);
+        result.videoS += seg.durationS;
+        result.bytesStored += seg.media.length;
         result.uploadMs += performance.now() - t0;
         if (chunk.index === 0) result.firstChunkMs = performance.now() - started;
         deps.log("chunk stored", { job_id: job.job_id, chunk: chunk.index, denoise_ms: Math.round(chunk.denoiseMs), decode_ms: Math.round(chunk.decodeMs), encode_ms: Math.round(seg.encodeMs), upload_ms: Math.round(performance.now() - t0), bytes: seg.media.length });
@@ -180,6 +188,7 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     });
     await events.send({ type: "canceled", chunks });
     deps.log("job canceled", { job_id: job.job_id, chunks });
+    result.canceled = true;
     result.wallMs = performance.now() - started;
     return result;
   }
@@ -188,6 +197,7 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
   for (let k = 0; k < from; k++) media[k] = await output.getSegment(k);
   const mp4 = await finalMp4(init, media, deps.ffmpegPath);
   const content = await output.putContent(mp4);
+  result.bytesStored += mp4.length;
   result.encodeMs += performance.now() - t0;
   result.textEncoderMs = stats.textEncoderMs;
   const usage = await output.finish("succeeded", {

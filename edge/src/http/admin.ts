@@ -48,6 +48,17 @@ admin.post("/accounts", async (c) => {
   return c.json({ ...account, balance, api_key: apiKey, key_id: key.key_id, key_prefix: key.prefix }, 201);
 });
 
+/** Cost per delivered video-second and margin per tier over `from`..`to` (days, UTC; default: today). */
+admin.get("/costs", async (c) => {
+  const today = new Date().toISOString().slice(0, 10);
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  const from = c.req.query("from") ?? today;
+  const to = c.req.query("to") ?? today;
+  if (!day.test(from) || !day.test(to)) throw new ApiError(400, "validation_failed", "Invalid period", "`from` and `to` are days: YYYY-MM-DD.");
+  const cfg = edgeConfig(c.env);
+  return c.json(await c.env.COSTS.get(c.env.COSTS.idFromName("costs")).report(from, to, { gpu_hour_usd: cfg.REELMESH_GPU_HOUR_USD, credit_usd: cfg.REELMESH_CREDIT_USD }));
+});
+
 admin.get("/accounts", async (c) => c.json({ data: await directory(c.env).listAccounts() }));
 
 admin.get("/accounts/:id", async (c) => {

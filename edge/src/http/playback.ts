@@ -51,6 +51,13 @@ playback.get("/:id/stream.m3u8", async (c) => {
   });
 });
 
+/** Bytes served, per day, for the cost report (after the response; never delays it). */
+function countServed(c: Context<App>, bytes: number): void {
+  if (bytes <= 0) return;
+  const costs = c.env.COSTS.get(c.env.COSTS.idFromName("costs"));
+  c.executionCtx.waitUntil(costs.served(new Date().toISOString().slice(0, 10), bytes).catch(() => {}));
+}
+
 /**
  * Server-sent events for one job (queued, started, progress, chunk, completed, failed,
  * canceled), served by its Durable Object; reconnecting with `Last-Event-ID` resumes after
@@ -105,6 +112,7 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
     if (hit) {
       const headers = new Headers(hit.headers);
       headers.set("x-cache", "HIT");
+      countServed(c, Number(headers.get("content-length") ?? 0));
       return new Response(hit.body, { status: 200, headers });
     }
   }
@@ -123,6 +131,7 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
     const v = upstream.headers.get(h);
     if (v) headers.set(h, v);
   }
+  countServed(c, Number(headers.get("content-length") ?? 0));
   if (range || upstream.status !== 200) return new Response(upstream.body, { status: upstream.status, headers });
   const [forCache, forClient] = upstream.body!.tee();
   c.executionCtx.waitUntil(caches.default.put(cacheKey, new Response(forCache, { status: 200, headers })).catch(() => {}));
