@@ -38,6 +38,7 @@ export default defineConfig({
           REELMESH_MAX_RUNNING_JOBS: "100000",
           REELMESH_ENV: "development",
           REELMESH_RETENTION_S: "2",
+          REELMESH_JOB_TIMEOUT_S: "600",
           AWS_REGION: "us-east-1",
           AWS_ACCESS_KEY_ID: "reelmesh-local",
           AWS_SECRET_ACCESS_KEY: "reelmesh-local-secret",

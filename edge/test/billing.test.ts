@@ -172,3 +172,42 @@ describe("cost to serve", () => {
     expect((await call("/admin/costs?from=yesterday", { key: ADMIN })).status).toBe(400);
   });
 });
+
+describe("jobs that never finish", () => {
+  it("fail as expired after REELMESH_JOB_TIMEOUT_S and give their reservation back", async () => {
+    const { runInDurableObject, runDurableObjectAlarm } = await import("cloudflare:test");
+    const a = await account(100);
+    const job = (await (await create(a.api_key, { prompt: "a lost ball" })).json()) as { id: string };
+    expect(await ledgerOf(a.id).balance()).toBe(90);
+    const jobs = (env as unknown as Env).JOBS;
+    const stub = jobs.get(jobs.idFromName(job.id));
+    // As if accepted 11 minutes ago (the test timeout is 600 s) and never picked up.
+    await runInDurableObject(stub, async (_instance, state) => {
+      const record = (await state.storage.get<Record<string, unknown>>("job"))!;
+      record.created_at = new Date(Date.now() - 660_000).toISOString();
+      await state.storage.put("job", record);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = (await (await call(`/v1/videos/${job.id}`, { key: a.api_key })).json()) as { status: string; error: { code: string } };
+    expect(after).toMatchObject({ status: "failed", error: { code: "expired" } });
+    expect(await ledgerOf(a.id).balance()).toBe(100);
+  });
+
+  it("counts the bytes of its media the edge serves", async () => {
+    const { putObject } = await import("./support.ts");
+    const a = await account(100);
+    const job = (await (await create(a.api_key, { prompt: "a served ball" })).json()) as { id: string };
+    await putObject(`videos/${job.id}/init.mp4`, new Uint8Array(7));
+    await postEvent({
+      type: "chunk", job_id: job.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${job.id}/init.mp4`, bytes: 7 },
+      chunk: { index: 0, key: `videos/${job.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+    });
+    expect((await call(`/v1/videos/${job.id}/init.mp4`, { key: a.api_key })).status).toBe(200);
+    let served = 0;
+    for (let i = 0; i < 20 && served < 7; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      served = ((await (await call(`/v1/videos/${job.id}`, { key: a.api_key })).json()) as { bytes_served: number }).bytes_served;
+    }
+    expect(served).toBe(7);
+  });
+});

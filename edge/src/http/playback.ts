@@ -56,6 +56,7 @@ function countServed(c: Context<App>, bytes: number): void {
   if (bytes <= 0) return;
   const costs = c.env.COSTS.get(c.env.COSTS.idFromName("costs"));
   c.executionCtx.waitUntil(costs.served(new Date().toISOString().slice(0, 10), bytes).catch(() => {}));
+  c.executionCtx.waitUntil(jobStub(c.env, c.req.param("id")!).addServed(bytes).catch(() => {}));
 }
 
 /**

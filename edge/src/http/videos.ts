@@ -123,6 +123,7 @@ export async function jobView(c: Context<App>, job: JobRecord) {
     cache: job.cache,
     price: job.price,
     charged: job.charged,
+    bytes_served: job.bytes_served,
     cancel_requested: job.cancel_requested && !isTerminal(job.status),
     chunks_ready: ready,
     total_chunks: job.total_chunks,
@@ -183,7 +184,7 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
     subject: c.get("principal").subject, token_id: c.get("principal").kind === "token" ? c.get("principal").tokenId : null,
     content: null, webhook_url: req.webhook_url ?? null, base_url: origin(c), queue_position: null, expires_at: null, expired: false,
     output_prefix: outputPrefix(id), content_address: null, follows: null, cache: "none",
-    price: { credits: quote(pricing).credits, kind: "generation" }, cancel_requested: false, charged: null,
+    price: { credits: quote(pricing).credits, kind: "generation" }, cancel_requested: false, charged: null, bytes_served: 0,
   };
   const stub = jobStub(c.env, id);
   const principal = c.get("principal");

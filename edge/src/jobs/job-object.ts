@@ -70,7 +70,16 @@ export class JobObject extends DurableObject<Env> {
       return record;
     }
     await this.record({ type: "queued", data: { position: record.queue_position } });
+    await this.scheduleAlarm();
     return record;
+  }
+
+  /** Bytes of this job's media the edge served (counted after each response). */
+  async addServed(bytes: number): Promise<void> {
+    const job = await this.get();
+    if (!job) return;
+    job.bytes_served += bytes;
+    await this.ctx.storage.put(KEY, job);
   }
 
   /**
@@ -302,6 +311,7 @@ export class JobObject extends DurableObject<Env> {
     const outbox = (await this.ctx.storage.get<Delivery[]>(OUTBOX)) ?? [];
     const times = outbox.map((d) => d.next_at);
     if (job?.expires_at && !job.expired) times.push(Date.parse(job.expires_at));
+    if (job && !isTerminal(job.status)) times.push(Date.parse(job.created_at) + edgeConfig(this.env).REELMESH_JOB_TIMEOUT_S * 1000);
     if (times.length === 0) return;
     await this.ctx.storage.setAlarm(Math.min(...times));
   }
@@ -330,6 +340,11 @@ export class JobObject extends DurableObject<Env> {
       remaining.push(d);
     }
     await this.ctx.storage.put(OUTBOX, remaining);
+    if (!isTerminal(job.status) && Date.parse(job.created_at) + edgeConfig(this.env).REELMESH_JOB_TIMEOUT_S * 1000 <= now) {
+      // Never finished: its message went to the dead-letter queue or its worker vanished.
+      await this.fail("expired", "The job did not finish in time; nothing was charged.");
+      return;
+    }
     if (job.expires_at && !job.expired && Date.parse(job.expires_at) <= now) await this.expire(job);
     await this.scheduleAlarm();
   }

@@ -63,6 +63,8 @@ export interface JobRecord {
   cancel_requested: boolean;
   /** What was charged when it ended (≤ price.credits). */
   charged: number | null;
+  /** Bytes of its media served by the edge (cost to serve). */
+  bytes_served: number;
 }
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "canceled"]);
