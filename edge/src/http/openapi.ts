@@ -299,6 +299,36 @@ function paths(): Json {
         },
       },
     },
+    "/v1/videos/{id}/cancel": {
+      post: {
+        tags: ["videos"], operationId: "cancelVideo", summary: "Cancel a video",
+        description: "A queued video stops at once and is refunded whole; a running one stops within a step, charged for the chunks delivered.",
+        security: BEARER, parameters: [VIDEO_ID],
+        responses: { "200": { description: "The video after the cancel request.", content: json(ref("Video")) }, "401": P401, "403": P403, "404": P404, "410": P410 },
+      },
+    },
+    "/v1/usage": {
+      get: {
+        tags: ["billing"], operationId: "usage", summary: "Credits: balance, held, spent per day and tier",
+        description: "An app token sees its own subject's spending (no balance).",
+        security: BEARER,
+        responses: {
+          "200": {
+            description: "The usage summary.",
+            content: json({
+              type: "object",
+              required: ["object", "account", "reserved", "spent", "jobs", "by_day"],
+              properties: {
+                object: { const: "usage" }, account: { type: "string" }, subject: { type: ["string", "null"] },
+                balance: { type: "integer" }, reserved: { type: "integer" }, spent: { type: "integer" }, jobs: { type: "integer" },
+                by_day: { type: "array", items: { type: "object", properties: { day: { type: "string" }, tier: { type: "string" }, spent: { type: "integer" }, jobs: { type: "integer" } } } },
+              },
+            }),
+          },
+          "401": P401, "403": P403,
+        },
+      },
+    },
     "/v1/videos/{id}/events": {
       get: {
         tags: ["videos"], operationId: "videoEvents", summary: "Follow a video's events (server-sent events)",
