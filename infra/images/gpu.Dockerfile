@@ -11,6 +11,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
     REELMESH_ALLOW_CPU_FALLBACK=false \
     REELMESH_CONCURRENT_JOBS=4 \
     REELMESH_VIDEO_CODEC=h264_nvenc \
+    REELMESH_METRICS_PORT=9464 \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility,video
 
 # ffmpeg from Ubuntu links libnvidia-encode at run time (h264_nvenc) when the driver exposes it.
@@ -31,3 +32,5 @@ ENV REELMESH_MODEL_DIR=/models/reelmesh-ref-tiny
 # SIGTERM drains: the consumer finishes its current chunk, leaves unfinished messages to SQS.
 STOPSIGNAL SIGTERM
 CMD ["node", "gpu-functions/main.ts"]
+# Prometheus metrics (cost to serve).
+EXPOSE 9464
