@@ -211,21 +211,23 @@ export class JobObject extends DurableObject<Env> {
     // A job sharing another's outputs cannot outlive them.
     job.expires_at ??= new Date(Date.parse(job.completed_at ?? job.updated_at) + cfg.REELMESH_RETENTION_S * 1000).toISOString();
     await this.ctx.storage.put(KEY, job);
-    if (!job.follows) await this.env.LIMITER.get(this.env.LIMITER.idFromName(job.account_id)).releaseSlot(job.id);
     // The bill: charged in full on success, given back on failure or cancel (once, whatever
-    // events repeat: the ledger keys entries by job).
-    const ledger = this.env.LEDGER.get(this.env.LEDGER.idFromName(job.account_id));
+    // events repeat: the ledger keys entries by job). The slot, the bill and the cost record
+    // are independent objects: told side by side.
     job.charged = chargeFor(job);
     await this.ctx.storage.put(KEY, job);
-    if (job.charged > 0) await ledger.settle(job.id, job.charged);
-    else await ledger.refund(job.id);
+    const ledger = this.env.LEDGER.get(this.env.LEDGER.idFromName(job.account_id));
     // What it cost to serve: the GPU side only for the job that ran (followers share its run).
     const ran = !job.follows;
-    await this.env.COSTS.get(this.env.COSTS.idFromName("costs")).record({
-      job_id: job.id, account_id: job.account_id, tier: job.tier, day: (job.completed_at ?? job.updated_at).slice(0, 10), charged: job.charged,
-      gpu_s: ran ? (job.usage?.gpu_s ?? 0) : 0, encode_s: ran ? (job.usage?.encode_s ?? 0) : 0, bytes_stored: ran ? (job.usage?.bytes_stored ?? 0) : 0,
-      video_s: contiguousChunks(job).reduce((s, ch) => s + ch.duration_s, 0), ran_on_gpu: ran,
-    });
+    await Promise.all([
+      ran ? this.env.LIMITER.get(this.env.LIMITER.idFromName(job.account_id)).releaseSlot(job.id) : null,
+      job.charged > 0 ? ledger.settle(job.id, job.charged) : ledger.refund(job.id),
+      this.env.COSTS.get(this.env.COSTS.idFromName("costs")).record({
+        job_id: job.id, account_id: job.account_id, tier: job.tier, day: (job.completed_at ?? job.updated_at).slice(0, 10), charged: job.charged,
+        gpu_s: ran ? (job.usage?.gpu_s ?? 0) : 0, encode_s: ran ? (job.usage?.encode_s ?? 0) : 0, bytes_stored: ran ? (job.usage?.bytes_stored ?? 0) : 0,
+        video_s: contiguousChunks(job).reduce((s, ch) => s + ch.duration_s, 0), ran_on_gpu: ran,
+      }),
+    ]);
     if (job.content_address && !job.follows) {
       await this.env.CONTENT.get(this.env.CONTENT.idFromName(job.content_address)).settle(job.id, job.status === "succeeded", job.expires_at, {
         codecs: job.codecs, init: job.init, chunks: job.chunks, content: job.content, usage: job.usage,
