@@ -13,7 +13,7 @@ import { jsonBody } from "./validation.ts";
  */
 export const moderations = new Hono<{ Bindings: Env; Variables: AuthVariables }>();
 
-const ModerationRequestSchema = z.strictObject({ input: z.string().max(MAX_PROMPT_CHARS * 2) });
+export const ModerationRequestSchema = z.strictObject({ input: z.string().max(MAX_PROMPT_CHARS * 2) });
 
 moderations.post("/moderations", requireAuth("videos:create"), async (c) => {
   const { input } = await jsonBody(c, ModerationRequestSchema);

@@ -3,9 +3,10 @@ import { z } from "zod";
 import { JOB_ID_PATTERN } from "../../../shared/ids.ts";
 import { ASPECT_RATIOS, SCHEDULERS } from "../../../shared/models.ts";
 import { ErrorInfoSchema, UsageSchema } from "../../../shared/schemas/manifest.ts";
-import { CreateVideoRequestSchema, JobStatusSchema, MAX_PROMPT_CHARS, TierSchema } from "../../../shared/schemas/request.ts";
+import { CreateVideoRequestSchema, JobStatusSchema, TierSchema } from "../../../shared/schemas/request.ts";
 import { CATEGORIES } from "../safety/moderate.ts";
 import { PROBLEM_BASE } from "./problem.ts";
+import { ModerationRequestSchema } from "./moderations.ts";
 import { TokenRequestSchema, TokenResponseSchema } from "./tokens.ts";
 
 /**
@@ -93,7 +94,6 @@ export const VideoSchema = z
   .describe("A video job and how to play it.");
 
 /** `POST /v1/moderations` (http/moderations.ts; the handler's schema is module-private, this mirrors it). */
-export const ModerationRequestSchema = z.strictObject({ input: z.string().max(MAX_PROMPT_CHARS * 2) });
 
 export const ModerationMatchSchema = z.object({
   category: z.string(),
