@@ -205,6 +205,16 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
       : new ApiError(402, "insufficient_credits", "Not enough credits", `This call costs ${q.credits} credits; the balance is ${r.balance}.`, { extensions: { price: q.credits, balance: r.balance } });
   };
 
+  /** Stores the job; if that fails after credits were reserved, they go back (and the slot). */
+  const store = async () => {
+    try {
+      await stub.create(record);
+    } catch (err) {
+      await Promise.all([ledger.refund(id), limiter(c.env, record.account_id).releaseSlot(id)]).catch(() => {});
+      throw err;
+    }
+  };
+
   // Identical requests (same account, model, prompts, parameters and seed) share one run.
   if (req.cache === "auto" && req.seed !== undefined) {
     record.content_address = await contentAddress({
@@ -235,14 +245,14 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
             content: done.content, usage: done.usage as JobRecord["usage"], expires_at: done.expires_at,
           } satisfies Partial<JobRecord>);
           await charge("hit");
-          await stub.create(record);
+          await store();
           c.header("location", `/v1/videos/${id}`);
           return c.json(await jobView(c, record), 200);
         }
       } else {
         record.cache = "joined";
         await charge("joined");
-        await stub.create(record);
+        await store();
         await stub.syncFrom(await leader.addFollower(id));
         c.header("location", `/v1/videos/${id}`);
         return c.json(await jobView(c, (await stub.get()) ?? record), 202);
@@ -268,7 +278,7 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
   // Where it will stand in its tier's queue: SQS's count of waiting messages (approximate, as
   // a standard queue's order is). A failure to read it loses nothing but the estimate.
   record.queue_position = await queueDepth(cfg, req.tier).catch(() => null);
-  await stub.create(record);
+  await store();
 
   const message: JobMessage = {
     v: 1, job_id: id, account_id: record.account_id, model: req.model, prompt: record.prompt, negative_prompt: record.negative_prompt,
