@@ -36,12 +36,18 @@ const ledger = (env: Env, account: string) => env.LEDGER.get(env.LEDGER.idFromNa
 
 const notFound = (id: string) => new ApiError(404, "account_not_found", "Account not found", `No account ${id}.`);
 
+/** Request bodies and the cost period's days (also what /openapi.json describes). */
+export const AccountLimitsSchema = z.strictObject({ burst: z.int().min(1), per_s: z.number().positive(), max_running_jobs: z.int().min(1) });
+export const CreateAccountRequestSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  credits: z.int().min(0).default(0),
+  limits: AccountLimitsSchema.optional(),
+});
+export const AddCreditsRequestSchema = z.strictObject({ amount: z.int().min(1), reference: z.string().min(1).max(200).optional() });
+export const COST_DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
 admin.post("/accounts", async (c) => {
-  const req = await jsonBody(c, z.strictObject({
-    name: z.string().min(1).max(200),
-    credits: z.int().min(0).default(0),
-    limits: z.strictObject({ burst: z.int().min(1), per_s: z.number().positive(), max_running_jobs: z.int().min(1) }).optional(),
-  }));
+  const req = await jsonBody(c, CreateAccountRequestSchema);
   const { account, apiKey, key } = await directory(c.env).createAccount(req.name, req.credits, req.limits ?? null);
   const balance = req.credits > 0 ? await ledger(c.env, account.id).credit(`grant:${account.id}`, req.credits) : 0;
   c.header("cache-control", "no-store");
@@ -51,10 +57,9 @@ admin.post("/accounts", async (c) => {
 /** Cost per delivered video-second and margin per tier over `from`..`to` (days, UTC; default: today). */
 admin.get("/costs", async (c) => {
   const today = new Date().toISOString().slice(0, 10);
-  const day = /^\d{4}-\d{2}-\d{2}$/;
   const from = c.req.query("from") ?? today;
   const to = c.req.query("to") ?? today;
-  if (!day.test(from) || !day.test(to)) throw new ApiError(400, "validation_failed", "Invalid period", "`from` and `to` are days: YYYY-MM-DD.");
+  if (!COST_DAY_PATTERN.test(from) || !COST_DAY_PATTERN.test(to)) throw new ApiError(400, "validation_failed", "Invalid period", "`from` and `to` are days: YYYY-MM-DD.");
   const cfg = edgeConfig(c.env);
   return c.json(await c.env.COSTS.get(c.env.COSTS.idFromName("costs")).report(from, to, { gpu_hour_usd: cfg.REELMESH_GPU_HOUR_USD, credit_usd: cfg.REELMESH_CREDIT_USD }));
 });
@@ -68,7 +73,7 @@ admin.get("/accounts/:id", async (c) => {
 });
 
 admin.post("/accounts/:id/credits", async (c) => {
-  const req = await jsonBody(c, z.strictObject({ amount: z.int().min(1), reference: z.string().min(1).max(200).optional() }));
+  const req = await jsonBody(c, AddCreditsRequestSchema);
   const id = c.req.param("id");
   if (!(await directory(c.env).getAccount(id))) throw notFound(id);
   // A top-up is a ledger entry keyed by its reference: the same reference never counts twice.

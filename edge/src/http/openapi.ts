@@ -6,6 +6,7 @@ import { ErrorInfoSchema, UsageSchema } from "../../../shared/schemas/manifest.t
 import { CreateVideoRequestSchema, JobStatusSchema, TierSchema } from "../../../shared/schemas/request.ts";
 import { CATEGORIES } from "../safety/moderate.ts";
 import { PROBLEM_BASE } from "./problem.ts";
+import { AccountLimitsSchema, AddCreditsRequestSchema, COST_DAY_PATTERN, CreateAccountRequestSchema } from "./admin.ts";
 import { ModerationRequestSchema } from "./moderations.ts";
 import { TokenRequestSchema, TokenResponseSchema } from "./tokens.ts";
 
@@ -17,7 +18,8 @@ import { TokenRequestSchema, TokenResponseSchema } from "./tokens.ts";
  *
  * Response schemas here must follow the code they describe: `jobView` (http/videos.ts),
  * `problemResponse` (http/problem.ts), the event feed and `webhookView` (jobs/job-object.ts),
- * `moderate` (safety/moderate.ts). edge/test/openapi.test.ts checks the ones it can reach.
+ * `moderate` (safety/moderate.ts), the admin API's answers (http/admin.ts, accounts/object.ts,
+ * billing/costs.ts). edge/test/openapi.test.ts checks the ones it can reach.
  */
 
 /** package.json is not importable inside workerd; keep in step with the API's version by hand. */
@@ -154,6 +156,69 @@ export const WebhookEventSchema = z
   .object({ type: z.enum(WEBHOOK_TYPES), timestamp: dateTime(), data: WebhookVideoSchema })
   .describe("Body of a webhook delivery (POST to the job's `webhook_url`), signed per Standard Webhooks.");
 
+// ---- admin API (http/admin.ts) ----
+
+/** `Account` in accounts/object.ts, as the directory stores it. */
+export const AccountSchema = z.object({
+  id: z.string().describe("`acct_…`"),
+  name: z.string(),
+  credits: z.int().min(0).describe("Credits granted at creation; the balance is the ledger's."),
+  created_at: dateTime(),
+  limits: AccountLimitsSchema.nullable().describe("Overrides of the default rate and concurrency limits; null: the defaults."),
+});
+
+const balance = () => z.int().describe("Credits available now (the account's ledger).");
+
+/** `GET /admin/accounts/{id}`. */
+export const AccountDetailSchema = AccountSchema.extend({ balance: balance() });
+
+/** `POST /admin/accounts` (201): the account, its balance and its first API key, shown only here. */
+export const CreatedAccountSchema = AccountSchema.extend({
+  balance: balance(),
+  api_key: z.string().describe("`rm_live_…`: shown once, stored only hashed."),
+  key_id: z.string().describe("`key_…`"),
+  key_prefix: z.string().describe("First characters of the key, as keys are listed."),
+});
+
+export const AccountListSchema = z.object({ data: z.array(AccountSchema) });
+
+/** `KeyRecord` in accounts/object.ts: a key as listed (never the key itself). */
+export const ApiKeySchema = z.object({
+  key_id: z.string().describe("`key_…`"),
+  account_id: z.string(),
+  prefix: z.string().describe("First characters of the key, e.g. `rm_live_AbCd`."),
+  created_at: dateTime(),
+  revoked_at: dateTime().nullable(),
+});
+
+/** `POST /admin/accounts/{id}/keys` (201). */
+export const CreatedApiKeySchema = ApiKeySchema.extend({ api_key: z.string().describe("`rm_live_…`: shown once, stored only hashed.") });
+
+export const ApiKeyListSchema = z.object({ data: z.array(ApiKeySchema) });
+
+/** `POST /admin/accounts/{id}/credits`. */
+export const CreditsResultSchema = z.object({ id: z.string().describe("The account."), balance: balance() });
+
+/** `CostReport` in billing/costs.ts: `GET /admin/costs`. */
+export const CostReportSchema = z.object({
+  from: z.string().regex(COST_DAY_PATTERN),
+  to: z.string().regex(COST_DAY_PATTERN),
+  prices: z.object({ gpu_hour_usd: z.number().min(0), credit_usd: z.number().min(0) }).describe("As configured (REELMESH_GPU_HOUR_USD, REELMESH_CREDIT_USD)."),
+  bytes_served: z.int().min(0).describe("Bytes of media served over the period."),
+  tiers: z.array(z.object({
+    tier: TierSchema,
+    jobs: z.int().min(1).describe("Finished jobs."),
+    video_s: z.number().min(0).describe("Video seconds delivered."),
+    gpu_s: z.number().min(0),
+    encode_s: z.number().min(0),
+    bytes_stored: z.int().min(0),
+    revenue_usd: z.number().describe("Credits charged × credit_usd."),
+    gpu_cost_usd: z.number().min(0),
+    cost_per_video_second_usd: z.number().nullable().describe("Null when no video was delivered."),
+    margin: z.number().max(1).nullable().describe("(revenue − GPU cost) / revenue; null without revenue."),
+  })),
+});
+
 /** Every schema that becomes a component, by name. */
 const COMPONENTS = {
   CreateVideoRequest: CreateVideoRequestSchema,
@@ -174,6 +239,18 @@ const COMPONENTS = {
   WebhookVideo: WebhookVideoSchema,
   Health: HealthSchema,
   DateTime: DateTimeSchema,
+  CreateAccountRequest: CreateAccountRequestSchema,
+  AddCreditsRequest: AddCreditsRequestSchema,
+  AccountLimits: AccountLimitsSchema,
+  Account: AccountSchema,
+  AccountDetail: AccountDetailSchema,
+  CreatedAccount: CreatedAccountSchema,
+  AccountList: AccountListSchema,
+  ApiKey: ApiKeySchema,
+  CreatedApiKey: CreatedApiKeySchema,
+  ApiKeyList: ApiKeyListSchema,
+  CreditsResult: CreditsResultSchema,
+  CostReport: CostReportSchema,
 } as const;
 
 type Json = Record<string, unknown>;
@@ -392,6 +469,101 @@ function paths(): Json {
   };
 }
 
+const ADMIN = [{ adminToken: [] }];
+const ACCOUNT_ID = { $ref: "#/components/parameters/AccountId" };
+const IDEMPOTENCY_KEY = { $ref: "#/components/parameters/IdempotencyKey" };
+const NO_STORE = { "Cache-Control": header("`no-store`: the response carries a key.") };
+const A401 = problem("Missing or wrong admin token (everyone is refused while none is configured)", ["unauthorized"], { "WWW-Authenticate": header('`Bearer realm="reelmesh-admin"`') });
+const A404 = problem("No such account", ["account_not_found"]);
+const A400_BODY = problem("Invalid body (`errors` lists each field), or a malformed Idempotency-Key", ["validation_failed", "invalid_json", "invalid_idempotency_key"]);
+/** What an Idempotency-Key can add to a POST's answers (idempotency/middleware.ts). */
+const IDEMPOTENCY_PROBLEMS = {
+  "409": problem("A request with this Idempotency-Key is still running", ["idempotency_in_progress"], RETRY_AFTER),
+  "422": problem("This Idempotency-Key was used with a different request", ["idempotency_key_reused"]),
+};
+
+/** The admin API (http/admin.ts, mounted at /admin): the operator's token, never an account's key. */
+function adminPaths(): Json {
+  return {
+    "/admin/accounts": {
+      post: {
+        tags: ["admin"], operationId: "adminCreateAccount", summary: "Create an account and its first API key",
+        description: "Initial `credits` are granted on the account's ledger. The key is in this answer only.",
+        security: ADMIN, parameters: [IDEMPOTENCY_KEY],
+        requestBody: { required: true, content: json(ref("CreateAccountRequest")) },
+        responses: {
+          "201": { description: "The account, its balance and its key.", headers: NO_STORE, content: json(ref("CreatedAccount")) },
+          "400": A400_BODY, "401": A401, ...IDEMPOTENCY_PROBLEMS,
+        },
+      },
+      get: {
+        tags: ["admin"], operationId: "adminListAccounts", summary: "List accounts (without balances)", security: ADMIN,
+        responses: { "200": { description: "Every account.", content: json(ref("AccountList")) }, "401": A401 },
+      },
+    },
+    "/admin/accounts/{id}": {
+      get: {
+        tags: ["admin"], operationId: "adminGetAccount", summary: "Get an account and its balance", security: ADMIN,
+        parameters: [ACCOUNT_ID],
+        responses: { "200": { description: "The account.", content: json(ref("AccountDetail")) }, "401": A401, "404": A404 },
+      },
+    },
+    "/admin/accounts/{id}/credits": {
+      post: {
+        tags: ["admin"], operationId: "adminAddCredits", summary: "Add credits to an account",
+        description: "A top-up is keyed by `reference`: the same reference never counts twice (without one, every call counts).",
+        security: ADMIN, parameters: [ACCOUNT_ID, IDEMPOTENCY_KEY],
+        requestBody: { required: true, content: json(ref("AddCreditsRequest")) },
+        responses: {
+          "200": { description: "The balance after the top-up.", content: json(ref("CreditsResult")) },
+          "400": A400_BODY, "401": A401, "404": A404, ...IDEMPOTENCY_PROBLEMS,
+        },
+      },
+    },
+    "/admin/accounts/{id}/keys": {
+      post: {
+        tags: ["admin"], operationId: "adminCreateKey", summary: "Create another API key for an account",
+        description: "No body. The key is in this answer only.",
+        security: ADMIN, parameters: [ACCOUNT_ID, IDEMPOTENCY_KEY],
+        responses: {
+          "201": { description: "The key.", headers: NO_STORE, content: json(ref("CreatedApiKey")) },
+          "400": problem("Malformed Idempotency-Key", ["invalid_idempotency_key"]), "401": A401, "404": A404, ...IDEMPOTENCY_PROBLEMS,
+        },
+      },
+      get: {
+        tags: ["admin"], operationId: "adminListKeys", summary: "List an account's API keys (by prefix, revoked ones too)", security: ADMIN,
+        parameters: [ACCOUNT_ID],
+        responses: { "200": { description: "The account's keys.", content: json(ref("ApiKeyList")) }, "401": A401, "404": A404 },
+      },
+    },
+    "/admin/accounts/{id}/keys/{keyId}": {
+      delete: {
+        tags: ["admin"], operationId: "adminRevokeKey", summary: "Revoke an API key",
+        description: "Revoking again keeps the first `revoked_at`. The key stops working within REELMESH_KEY_CACHE_S (per-isolate cache).",
+        security: ADMIN,
+        parameters: [ACCOUNT_ID, { name: "keyId", in: "path", required: true, description: "Key id (`key_…`).", schema: { type: "string" } }],
+        responses: {
+          "200": { description: "The revoked key.", content: json(ref("ApiKey")) },
+          "401": A401, "404": problem("No such key in this account", ["key_not_found"]),
+        },
+      },
+    },
+    "/admin/costs": {
+      get: {
+        tags: ["admin"], operationId: "adminCosts", summary: "Cost per delivered video-second and margin per tier over a period", security: ADMIN,
+        parameters: [
+          { name: "from", in: "query", required: false, description: "First day (UTC), `YYYY-MM-DD`; default today.", schema: { type: "string", pattern: COST_DAY_PATTERN.source } },
+          { name: "to", in: "query", required: false, description: "Last day (UTC, inclusive), `YYYY-MM-DD`; default today.", schema: { type: "string", pattern: COST_DAY_PATTERN.source } },
+        ],
+        responses: {
+          "200": { description: "The report.", content: json(ref("CostReport")) },
+          "400": problem("`from` or `to` is not a day", ["validation_failed"]), "401": A401,
+        },
+      },
+    },
+  };
+}
+
 function webhooks(): Json {
   const op = (type: string): Json => ({
     post: {
@@ -421,8 +593,9 @@ export function openApiDocument(): object {
     servers: [{ url: "/" }],
     tags: [
       { name: "videos" }, { name: "playback" }, { name: "safety" }, { name: "webhooks" }, { name: "meta" },
+      { name: "admin", description: "Operator API: accounts, API keys, credits, costs. Bearer REELMESH_ADMIN_TOKEN." },
     ],
-    paths: paths(),
+    paths: { ...paths(), ...adminPaths() },
     webhooks: webhooks(),
     components: {
       schemas: componentSchemas(),
@@ -431,6 +604,12 @@ export function openApiDocument(): object {
         Range: { name: "Range", in: "header", required: false, description: "A byte range, e.g. `bytes=0-1023` (answered 206).", schema: { type: "string" } },
         LastEventId: { name: "Last-Event-ID", in: "header", required: false, description: "Resume after this event id.", schema: { type: "integer", minimum: 0 } },
         LastEventIdQuery: { name: "last_event_id", in: "query", required: false, description: "Same as Last-Event-ID, for clients that cannot set headers.", schema: { type: "integer", minimum: 0 } },
+        AccountId: { name: "id", in: "path", required: true, description: "Account id (`acct_…`).", schema: { type: "string" } },
+        IdempotencyKey: {
+          name: "Idempotency-Key", in: "header", required: false,
+          description: "1 to 255 printable ASCII characters. For 24 h, a retry with the same key and request gets the stored answer (with `Idempotent-Replayed: true`); the same key with another request gets 422.",
+          schema: { type: "string", minLength: 1, maxLength: 255 },
+        },
       },
       securitySchemes: {
         bearerAuth: {
@@ -440,6 +619,10 @@ export function openApiDocument(): object {
         playbackToken: {
           type: "apiKey", in: "query", name: "token",
           description: "Signed playback token for one video, as carried by `playback.signed_hls_url` and the playlist's URIs; expires.",
+        },
+        adminToken: {
+          type: "http", scheme: "bearer",
+          description: "`Authorization: Bearer <REELMESH_ADMIN_TOKEN>`: the operator's token, for /admin only (`npm start` prints a dev one). API keys and app tokens are refused there.",
         },
       },
     },
