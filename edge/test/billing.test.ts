@@ -97,6 +97,71 @@ describe("the ledger", () => {
     expect(await ledgerOf(a.id).balance()).toBe(1000 - 10 - 3 - 1);
   });
 
+  it("charges a cache hit in the same transaction that admits it; a refused hit keeps nothing", async () => {
+    const a = await account(12, { limits: { burst: 5, per_s: 0.001, max_running_jobs: 10 } });
+    const body = { prompt: "a grey cube spinning", seed: 11 };
+    const leader = (await (await create(a.api_key, body)).json()) as { id: string };
+    await postEvent({
+      type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
+      chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+    });
+    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1 });
+    const hits = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await create(a.api_key, body);
+      expect(res.status).toBe(200);
+      hits.push((await res.json()) as { id: string; cache: string; charged: number; status: string });
+    }
+    for (const h of hits) expect(h).toMatchObject({ cache: "hit", status: "succeeded", charged: 1 });
+    const entries = await ledgerOf(a.id).entries();
+    for (const h of hits) expect(entries.filter((e) => e.ref === h.id).map((e) => [e.kind, e.amount])).toEqual([["reserve", -1], ["settle", 0]]);
+    // Out of credits: 402, and nothing was written for it.
+    const broke = await create(a.api_key, body);
+    expect(broke.status).toBe(402);
+    expect(((await broke.json()) as { code: string }).code).toBe("insufficient_credits");
+    expect((await ledgerOf(a.id).entries()).length).toBe(entries.length);
+    // Over the rate limit (5 creates: leader, two hits, the refused one, this): the 6th is 429.
+    expect((await create(a.api_key, body)).status).toBe(402);
+    const limited = await create(a.api_key, body);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).not.toBeNull();
+    expect(await ledgerOf(a.id).audit()).toMatchObject({ balance: 0, sum: 0 });
+    const usage = (await (await call("/v1/usage", { key: a.api_key })).json()) as { spent: number; reserved: number };
+    expect(usage).toMatchObject({ spent: 12, reserved: 0 });
+  });
+
+  it("keeps its running totals equal to the sums of its entries, per account and per app token", async () => {
+    const ledger = ledgerOf(`acct-totals-${crypto.randomUUID()}`);
+    await ledger.credit("grant", 100);
+    const meta = (token: string | null) => ({ tier: "standard", subject: token ? "u" : null, token, tokenCap: token ? 50 : null });
+    expect((await ledger.reserve("j1", 30, meta("t1"))).ok).toBe(true);
+    expect((await ledger.reserve("j2", 30, meta("t1"))).reason).toBe("token_cap");
+    expect((await ledger.reserve("j3", 20, meta("t1"))).ok).toBe(true);
+    expect(await ledger.settle("j1", 10)).toBe(20);
+    // t1 now uses 10 (j1 as charged) + 20 (j3): 30 more would pass the cap of 50, 20 does not.
+    expect((await ledger.reserve("j4", 30, meta("t1"))).reason).toBe("token_cap");
+    expect((await ledger.reserve("j4", 20, meta("t1"))).ok).toBe(true);
+    expect(await ledger.refund("j3")).toBe(20);
+    expect(await ledger.refund("j3")).toBe(0);
+    expect((await ledger.reserve("j5", 5, meta(null))).ok).toBe(true);
+    // undo: takes back a settled charge (the edge could not store a hit it had charged), once.
+    expect(await ledger.settle("j5", 5)).toBe(0);
+    expect(await ledger.undo("j5")).toBe(5);
+    expect(await ledger.undo("j5")).toBe(0);
+    expect(await ledger.refund("j5")).toBe(0);
+    const audit = await ledger.audit();
+    expect(audit.balance).toBe(audit.sum);
+    expect(audit.balance).toBe(100 - 10 - 20);
+    expect(audit.tokens).toEqual([{ token: "t1", used: 30, sum: 30 }]);
+    // admit: a refused rate check reserves nothing; a refused charge still spends its token.
+    const rate = { capacity: 2, refillPerS: 0.0001, name: "create" };
+    expect(await ledger.admit({ rate, charge: { ref: "j6", price: 1000, meta: meta(null) } })).toMatchObject({ rate: { allowed: true }, reservation: { ok: false } });
+    expect(await ledger.admit({ rate, charge: { ref: "j7", price: 1, meta: meta(null), settle: true } })).toMatchObject({ rate: { allowed: true, remaining: 0 }, reservation: { ok: true } });
+    expect(await ledger.admit({ rate, charge: { ref: "j8", price: 1, meta: meta(null) } })).toMatchObject({ rate: { allowed: false }, reservation: null });
+    const entries = (await ledger.entries()).filter((e) => ["j6", "j7", "j8"].includes(e.ref));
+    expect(entries.map((e) => [e.ref, e.kind, e.amount])).toEqual([["j7", "reserve", -1], ["j7", "settle", 0]]);
+  });
+
   it("holds an app token to its credit cap", async () => {
     const a = await account(1000);
     const res = await call("/v1/tokens", { method: "POST", key: a.api_key, body: JSON.stringify({ subject: "user-7", credit_cap: 25 }) });

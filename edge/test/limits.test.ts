@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { rateLimitHeaders } from "../src/limits/headers.ts";
-import { policyError, type LimiterObject } from "../src/limits/object.ts";
+import { policyError } from "../src/limits/bucket.ts";
+import type { LimiterObject } from "../src/limits/object.ts";
 
 /** Per-account limits (issue 5) against the real LimiterObject binding inside workerd. */
 const LIMITER = (env as unknown as { LIMITER: DurableObjectNamespace<LimiterObject> }).LIMITER;

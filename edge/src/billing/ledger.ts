@@ -1,9 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { createBucketTable, takeTokens, type LimitPolicy, type TakeResult } from "../limits/bucket.ts";
 
 /**
  * One account's credits (issue 6): an append-only ledger in the account's Durable Object
- * (SQLite). The balance is the sum of the entries, always: nothing else is stored.
+ * (SQLite). The balance is the sum of the entries; it is also kept as a running total (and
+ * each app token's use as one), updated in the same transaction as every entry, so a create
+ * costs the same on an account with ten entries or ten million. `audit()` compares the two.
  *
  * - `credit` (+n): credits bought or granted; keyed by a reference, so a retried grant counts once.
  * - `reserve` (−price) when a job is accepted: refused (nothing written) if the balance, or an
@@ -14,6 +17,11 @@ import type { Env } from "../env.ts";
  * Entries are unique per (job, kind): a duplicated or late worker event never moves the
  * balance twice, and a settle after a refund (or the reverse) is ignored. Every method is one
  * synchronous SQLite transaction with no await inside, so concurrent calls cannot interleave.
+ *
+ * The account's create rate limit (a token bucket, limits/bucket.ts) lives here too: `admit`
+ * takes a rate token and reserves (or, for a cache hit, charges) in one transaction, so the
+ * create path pays one round trip for both and never has to give back a charge because the
+ * rate check refused after it.
  */
 export interface Reservation {
   ok: boolean;
@@ -22,6 +30,28 @@ export interface Reservation {
   needed?: number;
   /** `balance` or `token_cap` when refused. */
   reason?: "balance" | "token_cap";
+}
+
+export interface ReserveMeta {
+  tier: string;
+  subject: string | null;
+  token: string | null;
+  tokenCap: number | null;
+}
+
+export interface AdmitRequest {
+  /** The account's create bucket: every create takes a token, valid or not. */
+  rate: LimitPolicy;
+  /** A grant applied first, once per `ref` (the local dev account's credits). */
+  grant?: { ref: string; amount: number };
+  /** Reserve `price` for job `ref`; `settle`: charge it whole at once (a cache hit, born finished). */
+  charge?: { ref: string; price: number; meta: ReserveMeta; settle?: boolean };
+}
+
+export interface Admission {
+  rate: TakeResult;
+  /** The charge's outcome; null when none was asked or the rate check refused (nothing reserved). */
+  reservation: Reservation | null;
 }
 
 export interface UsageSummary {
@@ -47,10 +77,21 @@ export class LedgerObject extends DurableObject<Env> {
       at TEXT NOT NULL,
       UNIQUE (ref, kind)
     )`);
+    const fresh = this.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'totals'").toArray().length === 0;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 1), balance INTEGER NOT NULL)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS token_use (token TEXT PRIMARY KEY, used INTEGER NOT NULL)");
+    if (fresh) {
+      // First start of this code on a ledger that has entries: derive the totals once.
+      this.sql.exec("INSERT INTO totals (id, balance) SELECT 1, COALESCE(SUM(amount), 0) FROM entries");
+      this.sql.exec(`INSERT INTO token_use (token, used)
+        SELECT r.token, -SUM(e.amount) FROM entries r JOIN entries e ON e.ref = r.ref AND e.kind IN ('reserve', 'settle', 'refund')
+         WHERE r.kind = 'reserve' AND r.token IS NOT NULL GROUP BY r.token`);
+    }
+    createBucketTable(this.sql);
   }
 
   private balanceNow(): number {
-    return Number(this.sql.exec("SELECT COALESCE(SUM(amount), 0) AS b FROM entries").one().b);
+    return Number(this.sql.exec("SELECT balance FROM totals WHERE id = 1").one().balance);
   }
 
   private has(ref: string, kind: string): boolean {
@@ -62,11 +103,18 @@ export class LedgerObject extends DurableObject<Env> {
       "INSERT INTO entries (ref, kind, amount, tier, subject, token, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ref, kind, amount, meta.tier ?? null, meta.subject ?? null, meta.token ?? null, new Date().toISOString(),
     );
+    this.sql.exec("UPDATE totals SET balance = balance + ? WHERE id = 1", amount);
+  }
+
+  /** A job's reservation or its return moves its app token's use (by −amount). */
+  private useToken(token: string | null, amount: number): void {
+    if (token) {
+      this.sql.exec("INSERT INTO token_use (token, used) VALUES (?, ?) ON CONFLICT(token) DO UPDATE SET used = used + excluded.used", token, -amount);
+    }
   }
 
   async credit(ref: string, amount: number): Promise<number> {
-    if (!Number.isInteger(amount) || amount <= 0) throw new RangeError("a credit is a positive whole number");
-    if (!this.has(ref, "credit")) this.append(ref, "credit", amount);
+    if (!this.has(ref, "credit")) this.append(ref, "credit", positive(amount));
     return this.balanceNow();
   }
 
@@ -75,43 +123,79 @@ export class LedgerObject extends DurableObject<Env> {
   }
 
   /** Holds `price` for `jobId`, or refuses with nothing written. Idempotent per job. */
-  async reserve(jobId: string, price: number, meta: { tier: string; subject: string | null; token: string | null; tokenCap: number | null }): Promise<Reservation> {
+  async reserve(jobId: string, price: number, meta: ReserveMeta): Promise<Reservation> {
+    return this.reserveNow(jobId, price, meta);
+  }
+
+  /**
+   * A create's admission, in one transaction: the grant, the rate token, then the charge. A
+   * refused rate check reserves nothing; a refused charge still spent its rate token.
+   */
+  async admit(req: AdmitRequest, nowMs = Date.now()): Promise<Admission> {
+    if (req.grant && !this.has(req.grant.ref, "credit")) this.append(req.grant.ref, "credit", positive(req.grant.amount));
+    const rate = takeTokens(this.sql, req.rate, 1, nowMs);
+    if (!rate.allowed || !req.charge) return { rate, reservation: null };
+    const { ref, price, meta, settle } = req.charge;
+    const reservation = this.reserveNow(ref, price, meta);
+    if (reservation.ok && settle) this.settleNow(ref, price);
+    return { rate, reservation };
+  }
+
+  private reserveNow(jobId: string, price: number, meta: ReserveMeta): Reservation {
     if (!Number.isInteger(price) || price < 0) throw new RangeError("a price is a non-negative whole number");
     if (this.has(jobId, "reserve")) return { ok: true, balance: this.balanceNow() };
     const balance = this.balanceNow();
     if (price > balance) return { ok: false, balance, needed: price, reason: "balance" };
     if (meta.token && meta.tokenCap !== null) {
       // What this token's jobs hold or have spent: reservations minus what came back.
-      const used = -Number(this.sql.exec(
-        `SELECT COALESCE(SUM(e.amount), 0) AS u FROM entries e WHERE e.kind IN ('reserve', 'settle', 'refund')
-           AND e.ref IN (SELECT ref FROM entries WHERE kind = 'reserve' AND token = ?)`, meta.token,
-      ).one().u);
+      const used = Number(this.sql.exec("SELECT used FROM token_use WHERE token = ?", meta.token).toArray()[0]?.used ?? 0);
       if (used + price > meta.tokenCap) return { ok: false, balance, needed: price, reason: "token_cap" };
     }
     this.append(jobId, "reserve", -price, meta);
+    this.useToken(meta.token, -price);
     return { ok: true, balance: balance - price };
   }
 
   /** Ends a reservation with a charge ≤ it; returns the credits given back. Once per job. */
   async settle(jobId: string, charged: number): Promise<number> {
-    const reserved = this.reservedFor(jobId);
-    if (reserved === null || this.has(jobId, "settle") || this.has(jobId, "refund")) return 0;
-    const back = reserved - Math.max(0, Math.min(charged, reserved));
+    return this.settleNow(jobId, charged);
+  }
+
+  private settleNow(jobId: string, charged: number): number {
+    const r = this.reservation(jobId);
+    if (r === null || this.has(jobId, "settle") || this.has(jobId, "refund")) return 0;
+    const back = r.reserved - Math.max(0, Math.min(charged, r.reserved));
     this.append(jobId, "settle", back);
+    this.useToken(r.token, back);
     return back;
   }
 
   /** Gives a reservation back whole. Once per job; never after a settle. */
   async refund(jobId: string): Promise<number> {
-    const reserved = this.reservedFor(jobId);
-    if (reserved === null || this.has(jobId, "settle") || this.has(jobId, "refund")) return 0;
-    this.append(jobId, "refund", reserved);
-    return reserved;
+    const r = this.reservation(jobId);
+    if (r === null || this.has(jobId, "settle") || this.has(jobId, "refund")) return 0;
+    this.append(jobId, "refund", r.reserved);
+    this.useToken(r.token, r.reserved);
+    return r.reserved;
   }
 
-  private reservedFor(jobId: string): number | null {
-    const row = this.sql.exec("SELECT amount FROM entries WHERE ref = ? AND kind = 'reserve'", jobId).toArray()[0];
-    return row ? -Number(row.amount) : null;
+  /**
+   * Takes back what a job holds or was charged, settled or not: for the create handler only,
+   * when it charged a cache hit and then could not store the job (never for job events: a
+   * late failure after a settle must stay ignored, which `refund` guarantees). Once per job.
+   */
+  async undo(jobId: string): Promise<number> {
+    const r = this.reservation(jobId);
+    if (r === null || this.has(jobId, "refund")) return 0;
+    const held = -Number(this.sql.exec("SELECT COALESCE(SUM(amount), 0) AS s FROM entries WHERE ref = ?", jobId).one().s);
+    this.append(jobId, "refund", held);
+    this.useToken(r.token, held);
+    return held;
+  }
+
+  private reservation(jobId: string): { reserved: number; token: string | null } | null {
+    const row = this.sql.exec<{ amount: number; token: string | null }>("SELECT amount, token FROM entries WHERE ref = ? AND kind = 'reserve'", jobId).toArray()[0];
+    return row ? { reserved: -Number(row.amount), token: row.token } : null;
   }
 
   /** Balance, open reservations, spend per day and tier; for one app-token subject if given. */
@@ -148,4 +232,19 @@ export class LedgerObject extends DurableObject<Env> {
   async entries(): Promise<{ ref: string; kind: string; amount: number }[]> {
     return this.sql.exec("SELECT ref, kind, amount FROM entries ORDER BY seq").toArray().map((r) => ({ ref: String(r.ref), kind: String(r.kind), amount: Number(r.amount) }));
   }
+
+  /** The kept totals against the sums of the entries (tests, audits): always equal. */
+  async audit(): Promise<{ balance: number; sum: number; tokens: { token: string; used: number; sum: number }[] }> {
+    const sum = Number(this.sql.exec("SELECT COALESCE(SUM(amount), 0) AS s FROM entries").one().s);
+    const tokens = this.sql.exec(`SELECT u.token AS token, u.used AS used,
+        (SELECT -COALESCE(SUM(e.amount), 0) FROM entries e WHERE e.kind IN ('reserve', 'settle', 'refund')
+           AND e.ref IN (SELECT ref FROM entries WHERE kind = 'reserve' AND token = u.token)) AS sum
+      FROM token_use u ORDER BY u.token`).toArray().map((r) => ({ token: String(r.token), used: Number(r.used), sum: Number(r.sum) }));
+    return { balance: this.balanceNow(), sum, tokens };
+  }
+}
+
+function positive(amount: number): number {
+  if (!Number.isInteger(amount) || amount <= 0) throw new RangeError("a credit is a positive whole number");
+  return amount;
 }

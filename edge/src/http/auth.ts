@@ -31,8 +31,6 @@ export interface Principal {
 export type AuthVariables = {
   accountId: string;
   principal: Principal;
-  /** The create rate check, started early and awaited before any side effect (limits.ts). */
-  rateLimit?: Promise<import("./problem.ts").ApiError | null>;
 };
 
 const encoder = new TextEncoder();

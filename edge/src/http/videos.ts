@@ -13,9 +13,11 @@ import { ApiError, type FieldError } from "./problem.ts";
 import { invalidBody, invalidJson } from "./validation.ts";
 import { checkWebhookUrl } from "../webhooks/url.ts";
 import { moderate } from "../safety/moderate.ts";
-import { contentAddress, normalizePromptForCache, type Claim } from "../cache/content-object.ts";
+import { contentAddress, normalizePromptForCache, recallHit, rememberHit } from "../cache/content-object.ts";
 import { idempotentForAccount } from "./idempotent.ts";
-import { accountLimits, createRateLimit, enforceRateLimit, limiter } from "./limits.ts";
+import { accountLimits, applyRateLimit, createPolicy, limiter } from "./limits.ts";
+import type { AdmitRequest, LedgerObject, Reservation } from "../billing/ledger.ts";
+import { costEntry, type JobObject } from "../jobs/job-object.ts";
 import { quote, type PriceKind } from "../../../shared/pricing.ts";
 import { DEV_ACCOUNT } from "./auth.ts";
 import { promptRejected } from "./moderations.ts";
@@ -145,8 +147,40 @@ export async function jobView(c: Context<App>, job: JobRecord) {
   };
 }
 
-videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateLimit, async (c) => {
+videos.post("/", requireAuth("videos:create"), idempotentForAccount, async (c) => {
   const cfg = edgeConfig(c.env);
+  const principal = c.get("principal");
+  const accountId = c.get("accountId");
+  const ledger = c.env.LEDGER.get(c.env.LEDGER.idFromName(accountId));
+  const rate = createPolicy(c.env, principal);
+  const grant = accountId === DEV_ACCOUNT && cfg.REELMESH_DEV_CREDITS > 0 ? { ref: "dev-grant", amount: cfg.REELMESH_DEV_CREDITS } : undefined;
+  let admitted = false;
+  /**
+   * The account's admission, one ledger transaction: a rate token (every create takes one),
+   * then the charge, if given (money fails closed: no reservation, no job).
+   */
+  const admit = async (charge?: AdmitRequest["charge"]) => {
+    admitted = true;
+    const a = await ledger.admit({ rate, grant, charge });
+    applyRateLimit(c, a.rate);
+    return a.reservation;
+  };
+  try {
+    return await createVideo(c, { cfg, principal, ledger, admit });
+  } catch (err) {
+    // A refused create counts against the rate limit too (no free probing); over it, the 429 wins.
+    if (!admitted && err instanceof ApiError) await admit();
+    throw err;
+  }
+});
+
+async function createVideo(c: Context<App>, ctx: {
+  cfg: ReturnType<typeof edgeConfig>;
+  principal: Principal;
+  ledger: DurableObjectStub<LedgerObject>;
+  admit: (charge?: AdmitRequest["charge"]) => Promise<Reservation | null>;
+}): Promise<Response> {
+  const { cfg, principal, ledger, admit } = ctx;
   const parsed = CreateVideoRequestSchema.safeParse(await readBody(c));
   if (!parsed.success) throw invalidBody(parsed.error);
   const req = parsed.data;
@@ -166,6 +200,7 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
   const pricing = { duration_s: req.duration_s, steps: req.steps ?? spec.defaultSteps, short_side: shortSide, tier: req.tier };
   if (req.dry_run) {
     // A quote: the price of a generation (a cache hit or a join would cost less).
+    await admit();
     c.header("cache-control", "no-store");
     return c.json({ object: "quote", dry_run: true, price: quote(pricing) }, 200);
   }
@@ -181,28 +216,31 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
     scheduler: req.scheduler ?? spec.schedulers[0]!, tier: req.tier,
     chunk_frames: spec.chunkFrames, total_chunks: totalChunks, codecs: null, init: null, chunks: [], progress: null,
     usage: null, error: null, worker_id: null, metadata: req.metadata ?? {},
-    subject: c.get("principal").subject, token_id: c.get("principal").kind === "token" ? c.get("principal").tokenId : null,
+    subject: principal.subject, token_id: principal.kind === "token" ? principal.tokenId : null,
     content: null, webhook_url: req.webhook_url ?? null, base_url: origin(c), queue_position: null, expires_at: null, expired: false,
     output_prefix: outputPrefix(id), content_address: null, follows: null, cache: "none",
     price: { credits: quote(pricing).credits, kind: "generation" }, cancel_requested: false, charged: null, bytes_served: 0,
   };
   const stub = jobStub(c.env, id);
-  const principal = c.get("principal");
-  const ledger = c.env.LEDGER.get(c.env.LEDGER.idFromName(record.account_id));
+  const meta = { tier: req.tier, subject: principal.subject, token: principal.kind === "token" ? principal.tokenId : null, tokenCap: principal.tokenCap };
+  const content = (address: string) => c.env.CONTENT.get(c.env.CONTENT.idFromName(address));
   /**
-   * Reserves the price of this answer (money fails closed: no reservation, no job). Refused →
-   * 402, after letting go of a content claim this request holds.
+   * Admits the create and reserves the price of this answer (`settle`: charges it whole, for
+   * a hit). Refused → 429 or 402, after letting go of a content claim this request holds.
    */
-  const charge = async (kind: PriceKind) => {
+  const charge = async (kind: PriceKind, settle = false) => {
     const q = quote(pricing, kind);
     record.price = { credits: q.credits, kind };
-    if (record.account_id === DEV_ACCOUNT && cfg.REELMESH_DEV_CREDITS > 0) await ledger.credit("dev-grant", cfg.REELMESH_DEV_CREDITS);
-    const r = await ledger.reserve(id, q.credits, { tier: req.tier, subject: principal.subject, token: principal.kind === "token" ? principal.tokenId : null, tokenCap: principal.tokenCap });
-    if (r.ok) return;
-    if (record.content_address && !record.follows) await c.env.CONTENT.get(c.env.CONTENT.idFromName(record.content_address)).settle(id, false, null);
-    throw r.reason === "token_cap"
-      ? new ApiError(402, "token_credit_cap", "Over this token's credit cap", `This call costs ${q.credits} credits, more than is left of the app token's cap.`, { extensions: { price: q.credits } })
-      : new ApiError(402, "insufficient_credits", "Not enough credits", `This call costs ${q.credits} credits; the balance is ${r.balance}.`, { extensions: { price: q.credits, balance: r.balance } });
+    let r: Reservation | null;
+    try {
+      r = await admit({ ref: id, price: q.credits, meta, settle });
+    } catch (err) {
+      if (record.cache === "miss") await content(record.content_address!).settle(id, false, null);
+      throw err;
+    }
+    if (r!.ok) return;
+    if (record.cache === "miss") await content(record.content_address!).settle(id, false, null);
+    throw paymentRefused(r!, q.credits);
   };
 
   /** Stores the job; if that fails after credits were reserved, they go back (and the slot). */
@@ -222,30 +260,22 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
       negative_prompt: normalizePromptForCache(record.negative_prompt), duration_s: record.duration_s, aspect_ratio: record.aspect_ratio,
       resolution, steps: record.steps, guidance: record.guidance, scheduler: record.scheduler, seed,
     });
-    const content = c.env.CONTENT.get(c.env.CONTENT.idFromName(record.content_address));
-    const claiming = content.claim(id, req.tier) as Promise<Claim>;
-    // The rate check (started by the middleware) and the cache lookup run side by side.
-    try {
-      await enforceRateLimit(c);
-    } catch (err) {
-      if ((await claiming).role === "leader") await content.settle(id, false, null);
-      throw err;
-    }
-    const claim = await claiming;
+    const claim = recallHit(record.content_address) ?? (await content(record.content_address).claim(id, req.tier));
     if (claim.role !== "leader") {
       const leader = jobStub(c.env, claim.leader);
       record.follows = claim.leader;
       record.output_prefix = outputPrefix(claim.leader);
       record.queue_position = null;
       if (claim.role === "hit") {
+        rememberHit(record.content_address, claim);
         const done = claim.result ? { ...claim.result, expires_at: claim.expires_at } : await leader.get().then((j) => (j?.status === "succeeded" && !j.expired ? j : null));
         if (done) {
           Object.assign(record, {
             status: "succeeded", cache: "hit", started_at: now, completed_at: now, codecs: done.codecs, init: done.init, chunks: done.chunks,
             content: done.content, usage: done.usage as JobRecord["usage"], expires_at: done.expires_at,
+            price: { credits: quote(pricing, "hit").credits, kind: "hit" },
           } satisfies Partial<JobRecord>);
-          await charge("hit");
-          await store();
+          await answerHit(c, { record, stub, ledger, charge: () => charge("hit", true) });
           c.header("location", `/v1/videos/${id}`);
           return c.json(await jobView(c, record), 200);
         }
@@ -257,20 +287,19 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
         c.header("location", `/v1/videos/${id}`);
         return c.json(await jobView(c, (await stub.get()) ?? record), 202);
       }
-      // The hit's leader vanished between the claim and now: run it ourselves.
+      // The hit's leader vanished between the claim and now: run it ourselves (a new claim).
       record.follows = null;
       record.output_prefix = outputPrefix(id);
+      if ((await content(record.content_address).claim(id, req.tier)).role !== "leader") record.content_address = null;
     }
-    record.cache = "miss";
-  } else {
-    await enforceRateLimit(c);
+    record.cache = record.content_address ? "miss" : "none";
   }
   await charge("generation");
   // A job that will use a GPU takes one of the account's running-job slots (freed when it ends).
-  const slot = await limiter(c.env, record.account_id).acquireSlot(id, accountLimits(c.env, c.get("principal")).max_running_jobs);
+  const slot = await limiter(c.env, record.account_id).acquireSlot(id, accountLimits(c.env, principal).max_running_jobs);
   if (!slot.allowed) {
     await ledger.refund(id);
-    if (record.content_address) await c.env.CONTENT.get(c.env.CONTENT.idFromName(record.content_address)).settle(id, false, null);
+    if (record.cache === "miss") await content(record.content_address!).settle(id, false, null);
     throw new ApiError(429, "concurrency_limit", "Too many running jobs", `At most ${slot.max} jobs may run at once; ${slot.running} are running.`, {
       headers: { "retry-after": "5" },
     });
@@ -295,7 +324,45 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, createRateL
   }
   c.header("location", `/v1/videos/${id}`);
   return c.json(await jobView(c, record), 202);
-});
+}
+
+function paymentRefused(r: Reservation, price: number): ApiError {
+  return r.reason === "token_cap"
+    ? new ApiError(402, "token_credit_cap", "Over this token's credit cap", `This call costs ${price} credits, more than is left of the app token's cap.`, { extensions: { price } })
+    : new ApiError(402, "insufficient_credits", "Not enough credits", `This call costs ${price} credits; the balance is ${r.balance}.`, { extensions: { price, balance: r.balance } });
+}
+
+/**
+ * A cache hit: the job is stored (born finished) while the ledger admits and charges it, side
+ * by side, so the hit costs one round trip, not two. Its id is not given out until both have
+ * succeeded: refused → the stored job is discarded; charged but not stored → the charge is
+ * taken back. With a webhook, the job is stored only after the charge (a discarded job must
+ * never have sent one). Its cost record is written after the answer.
+ */
+async function answerHit(c: Context<App>, h: {
+  record: JobRecord;
+  stub: DurableObjectStub<JobObject>;
+  ledger: DurableObjectStub<LedgerObject>;
+  charge: () => Promise<void>;
+}): Promise<void> {
+  const { record, stub, ledger } = h;
+  const storing = record.webhook_url ? null : stub.create(record).then(() => null, (err: unknown) => err as Error);
+  try {
+    await h.charge();
+  } catch (err) {
+    if (storing && (await storing) === null) await stub.discard();
+    throw err;
+  }
+  const failed = storing ? await storing : await stub.create(record).then(() => null, (err: unknown) => err as Error);
+  if (failed) {
+    await ledger.undo(record.id);
+    throw failed;
+  }
+  record.charged = record.price.credits;
+  c.executionCtx.waitUntil(c.env.COSTS.get(c.env.COSTS.idFromName("costs")).record(costEntry(record)).catch((err: unknown) => {
+    console.error(JSON.stringify({ msg: "cost record failed", job_id: record.id, error: (err as Error).message }));
+  }));
+}
 
 videos.post("/:id/cancel", requireAuth("videos:create"), async (c) => {
   const job = await loadJob(c, c.req.param("id"), c.get("principal"));

@@ -63,15 +63,38 @@ export class JobObject extends DurableObject<Env> {
   async create(record: JobRecord): Promise<JobRecord> {
     const existing = await this.ctx.storage.get<JobRecord>(KEY);
     if (existing) return existing;
+    if (isTerminal(record.status)) return this.bornFinished(record);
     await this.ctx.storage.put(KEY, record);
-    if (isTerminal(record.status)) {
-      // A cache hit: born finished.
-      await this.finished(record);
-      return record;
-    }
     await this.record({ type: "queued", data: { position: record.queue_position } });
     await this.scheduleAlarm();
     return record;
+  }
+
+  /**
+   * A cache hit: succeeded from birth, on its leader's outputs. The edge charged it in the
+   * same ledger transaction as its admission and records its cost, so this is one write (the
+   * record and its only feed event), its webhook, and the retention alarm.
+   */
+  private async bornFinished(job: JobRecord): Promise<JobRecord> {
+    const cfg = edgeConfig(this.env);
+    job.expires_at ??= new Date(Date.parse(job.completed_at ?? job.updated_at) + cfg.REELMESH_RETENTION_S * 1000).toISOString();
+    job.charged = chargeFor(job);
+    const event: FeedEvent = { id: 1, type: "completed", at: job.completed_at ?? job.updated_at, data: { usage: job.usage, content: "content", expires_at: job.expires_at } };
+    await this.ctx.storage.put({ [KEY]: job, [SEQ]: 1, [eventKey(1)]: event });
+    if (job.webhook_url) await this.enqueueWebhook(job, "video.completed");
+    await this.scheduleAlarm();
+    return job;
+  }
+
+  /**
+   * Forgets a job that was stored while its admission was still being decided and then
+   * refused (its id was never given out). Only a job born finished can be discarded.
+   */
+  async discard(): Promise<void> {
+    const job = await this.get();
+    if (!job || !isTerminal(job.status) || job.cache !== "hit") return;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
   }
 
   /** Bytes of this job's media the edge served (counted after each response). */
@@ -217,16 +240,11 @@ export class JobObject extends DurableObject<Env> {
     job.charged = chargeFor(job);
     await this.ctx.storage.put(KEY, job);
     const ledger = this.env.LEDGER.get(this.env.LEDGER.idFromName(job.account_id));
-    // What it cost to serve: the GPU side only for the job that ran (followers share its run).
-    const ran = !job.follows;
     await Promise.all([
-      ran ? this.env.LIMITER.get(this.env.LIMITER.idFromName(job.account_id)).releaseSlot(job.id) : null,
+      // Only the job that ran holds a slot (followers share its run).
+      !job.follows ? this.env.LIMITER.get(this.env.LIMITER.idFromName(job.account_id)).releaseSlot(job.id) : null,
       job.charged > 0 ? ledger.settle(job.id, job.charged) : ledger.refund(job.id),
-      this.env.COSTS.get(this.env.COSTS.idFromName("costs")).record({
-        job_id: job.id, account_id: job.account_id, tier: job.tier, day: (job.completed_at ?? job.updated_at).slice(0, 10), charged: job.charged,
-        gpu_s: ran ? (job.usage?.gpu_s ?? 0) : 0, encode_s: ran ? (job.usage?.encode_s ?? 0) : 0, bytes_stored: ran ? (job.usage?.bytes_stored ?? 0) : 0,
-        video_s: contiguousChunks(job).reduce((s, ch) => s + ch.duration_s, 0), ran_on_gpu: ran,
-      }),
+      this.env.COSTS.get(this.env.COSTS.idFromName("costs")).record(costEntry(job)),
     ]);
     if (job.content_address && !job.follows) {
       await this.env.CONTENT.get(this.env.CONTENT.idFromName(job.content_address)).settle(job.id, job.status === "succeeded", job.expires_at, {
@@ -404,6 +422,16 @@ function webhookView(job: JobRecord) {
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** What a finished job cost to serve: the GPU side only for the job that ran (followers and hits share its run). */
+export function costEntry(job: JobRecord) {
+  const ran = !job.follows;
+  return {
+    job_id: job.id, account_id: job.account_id, tier: job.tier, day: (job.completed_at ?? job.updated_at).slice(0, 10), charged: job.charged ?? 0,
+    gpu_s: ran ? (job.usage?.gpu_s ?? 0) : 0, encode_s: ran ? (job.usage?.encode_s ?? 0) : 0, bytes_stored: ran ? (job.usage?.bytes_stored ?? 0) : 0,
+    video_s: contiguousChunks(job).reduce((s, ch) => s + ch.duration_s, 0), ran_on_gpu: ran,
+  };
+}
 
 /**
  * The charge when a job ends: its price if it succeeded; nothing if it failed; if canceled,
