@@ -3,10 +3,12 @@
  *
  *   node edge/bench/safety.ts           # table
  *   node edge/bench/safety.ts --json    # machine-readable
- *   node edge/bench/safety.ts --misses  # also list missed prompts and false positives
+ *   node edge/bench/safety.ts --misses  # also list the dev splits' misses and false positives
  *
  * Quality: per-category precision/recall, recall on unsafe prompts, false-positive rate on
- * safe prompts, for all prompts and for the held-out "test" split separately.
+ * safe prompts, for all prompts and for the held-out "test" split separately; then the same
+ * for the blind set (blind-v2.jsonl, written by someone who had not seen the filter). Misses
+ * are listed for the dev splits only: the test splits are for measuring, never for tuning.
  * Throughput: moderate() over the whole evaluation set, repeated for ~2 s after a warm-up,
  * on this (single) thread: prompts/s and the mean prompt length.
  *
@@ -15,6 +17,7 @@
 import { moderate } from "../src/safety/moderate.ts";
 import { parseJsonl, score, type Scores } from "../safety-eval/evaluate.ts";
 import { PROMPTS_JSONL } from "../safety-eval/prompts.data.ts";
+import { BLIND_JSONL } from "../safety-eval/blind.data.ts";
 
 const argv = (globalThis as { process?: { argv: string[] } }).process?.argv ?? [];
 const asJson = argv.includes("--json");
@@ -24,6 +27,9 @@ const items = parseJsonl(PROMPTS_JSONL);
 const all = score(items, (t) => moderate(t));
 const test = score(items.filter((i) => i.split === "test"), (t) => moderate(t));
 const dev = score(items.filter((i) => i.split !== "test"), (t) => moderate(t));
+const blindItems = parseJsonl(BLIND_JSONL);
+const blindDev = score(blindItems.filter((i) => i.split === "dev"), (t) => moderate(t));
+const blindTest = score(blindItems.filter((i) => i.split === "test"), (t) => moderate(t));
 
 // Throughput.
 const texts = items.map((i) => i.text);
@@ -53,6 +59,8 @@ if (asJson) {
         all: showMisses ? all : slim(all),
         dev: slim(dev),
         test: slim(test),
+        blind_dev: slim(blindDev),
+        blind_test: slim(blindTest),
         throughput: { promptsPerSecond: Math.round(throughput), microsecondsPerPrompt: usPerPrompt, meanChars, calls, ms: elapsed },
         goals,
         sink,
@@ -77,15 +85,19 @@ if (asJson) {
   table("all", all);
   table("dev split", dev);
   table("held-out test split", test);
+  table("blind set, dev split", blindDev);
+  table("blind set, test split", blindTest);
   console.log(
     `\nthroughput: ${Math.round(throughput).toLocaleString("en-US")} prompts/s on one core ` +
       `(${usPerPrompt.toFixed(2)} µs/prompt, mean ${meanChars.toFixed(0)} chars, ${calls} calls in ${elapsed.toFixed(0)} ms; goal ≥ 100,000)`,
   );
   if (showMisses) {
-    console.log("\nmissed:");
-    for (const m of all.missed) console.log(`  [${m.label}/${m.kind}${m.evasion ? "/" + m.evasion : ""}] ${m.text}`);
-    console.log("false positives:");
-    for (const f of all.falsePositives) console.log(`  [${f.kind}: ${f.categories.join(",")}] ${f.text}`);
+    for (const [name, s] of [["dev split", dev], ["blind set, dev split", blindDev]] as const) {
+      console.log(`\n${name}, missed:`);
+      for (const m of s.missed) console.log(`  [${m.label}/${m.kind}${m.evasion ? "/" + m.evasion : ""}] ${m.text}`);
+      console.log(`${name}, false positives:`);
+      for (const f of s.falsePositives) console.log(`  [${f.kind}: ${f.categories.join(",")}] ${f.text}`);
+    }
   }
   if (sink < 0) console.log(sink);
 }
