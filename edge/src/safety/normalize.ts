@@ -292,10 +292,12 @@ export function normalize(input: string): NormalForm[] {
       // single letters is a word break ("d-o-n-a-l-d t-r-u-m-p", "k i l l  m e").
       const gaps: string[] = [];
       for (let v = t + 1; v < u; v++) gaps.push(fromCodes(a.slice(tokEnd[v - 1]!, tokStart[v]!)));
+      // Counted in one pass (a run can be thousands of letters long: no quadratic recount).
+      const counts = new Map<string, number>();
+      for (const g of gaps) counts.set(g, (counts.get(g) ?? 0) + 1);
       let letterGap = gaps[0]!;
       let best = 0;
-      for (const g of gaps) {
-        const count = gaps.filter((x) => x === g).length;
+      for (const [g, count] of counts) {
         if (count > best || (count === best && g.length < letterGap.length)) {
           best = count;
           letterGap = g;
