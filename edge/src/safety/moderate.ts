@@ -9,6 +9,7 @@ import sexualMinors from "./lexicons/sexual-minors.ts";
 import sexual from "./lexicons/sexual.ts";
 import type { Lexicon } from "./lexicons/types.ts";
 import violenceGore from "./lexicons/violence-gore.ts";
+import { COMBINATIONS } from "./lexicons/combinations.ts";
 import { AhoCorasick } from "./matcher.ts";
 import { isWordChar, normalize, type NormalForm } from "./normalize.ts";
 
@@ -21,7 +22,9 @@ import { isWordChar, normalize, type NormalForm } from "./normalize.ts";
  * Aho–Corasick pass per normal form over all lexicons, allowlist and minor indicators at
  * once → word-boundary check for Latin-script terms (CJK terms are substrings) → drop
  * matches inside an allowlisted phrase → sexual + minor indicator (or an age under 18)
- * ⇒ sexual_minors; so does a suggestive word (lexicons/suggestive.ts) with a minor indicator.
+ * ⇒ sexual_minors; so does a suggestive word (lexicons/suggestive.ts) with a minor indicator;
+ * a combination rule (lexicons/combinations.ts) flags its category when each of its groups has
+ * a term in the prompt.
  */
 export const CATEGORIES = [
   "sexual",
@@ -83,6 +86,7 @@ const KIND_FLAG = 0;
 const KIND_ALLOW = 1;
 const KIND_MINOR = 2;
 const KIND_SUGGESTIVE = 3;
+const KIND_COMBO = 4;
 
 interface PatternInfo {
   kind: number;
@@ -93,6 +97,9 @@ interface PatternInfo {
   leftBoundary: boolean;
   rightBoundary: boolean;
   only: ReadonlySet<string> | undefined;
+  /** KIND_COMBO: the rule's index in COMBINATIONS and the bit of the group this term belongs to. */
+  rule?: number;
+  groupBit?: number;
 }
 
 interface ScanState {
@@ -115,7 +122,7 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
   const infos: PatternInfo[] = [];
   const categories: string[] = [...CATEGORIES];
 
-  const add = (kind: number, category: string, rawTerm: string, only?: readonly string[]) => {
+  const add = (kind: number, category: string, rawTerm: string, only?: readonly string[], combo?: { rule: number; groupBit: number }) => {
     const term = rawTerm.trim();
     if (!term) return;
     const prefix = term.endsWith("*");
@@ -134,6 +141,7 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
         leftBoundary: isWordChar(p.charCodeAt(0)),
         rightBoundary: isWordChar(p.charCodeAt(p.length - 1)),
         only: only ? new Set(only) : undefined,
+        ...combo,
       });
     }
   };
@@ -147,6 +155,11 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
   for (const t of minorContext.zh) add(KIND_MINOR, "minor_context", t);
   for (const t of suggestive.en) add(KIND_SUGGESTIVE, "suggestive", t);
   for (const t of suggestive.zh) add(KIND_SUGGESTIVE, "suggestive", t);
+  COMBINATIONS.forEach((c, rule) => {
+    c.groups.forEach((g, i) => {
+      for (const t of [...g.en, ...g.zh]) add(KIND_COMBO, c.category, t, undefined, { rule, groupBit: 1 << i });
+    });
+  });
   for (const e of ALLOWLIST) add(KIND_ALLOW, "allow", e.phrase, e.only);
   for (const e of opts.allow ?? []) {
     if (typeof e === "string") add(KIND_ALLOW, "allow", e);
@@ -177,7 +190,7 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
       const info = infos[id]!;
       const start = end - patterns[id]!.length;
       if (!boundaryOk(form, info, start, end)) return;
-      if (info.kind === KIND_FLAG) hits.push({ info, start, end });
+      if (info.kind === KIND_FLAG || info.kind === KIND_COMBO) hits.push({ info, start, end });
       else if (info.kind === KIND_ALLOW) allows.push({ info, start, end });
       else if (info.kind === KIND_MINOR) state.minor = true;
       else state.suggestive ??= info.term;
@@ -192,6 +205,8 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
     const state: ScanState = { minor: false, suggestive: undefined };
     let sexualHit: ModerationMatch | undefined;
     let canonical = "";
+    /** Per combination rule: the bits of the groups seen so far. */
+    const groupsSeen = new Uint32Array(COMBINATIONS.length);
     for (const form of normalize(input)) {
       if (!canonical) canonical = form.text;
       const hits: Hit[] = [];
@@ -200,6 +215,10 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
       for (const h of hits) {
         const category = h.info.category;
         if (allows.some((a) => a.start <= h.start && h.end <= a.end && (!a.info.only || a.info.only.has(category)))) continue;
+        if (h.info.kind === KIND_COMBO) {
+          groupsSeen[h.info.rule!]! |= h.info.groupBit!;
+          continue;
+        }
         const start = form.src[h.start]!;
         const last = form.src[h.end - 1]!;
         const hi = input.charCodeAt(last);
@@ -213,6 +232,12 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
         if (category === "sexual") sexualHit ??= m;
       }
     }
+    COMBINATIONS.forEach((c, rule) => {
+      if (groupsSeen[rule] !== (1 << c.groups.length) - 1) return;
+      matches.push({ category: c.category, term: c.rule });
+      cats[c.category] = true;
+      if (c.category === "sexual") sexualHit ??= matches[matches.length - 1];
+    });
     // Sexual or suggestive content together with a minor indicator or an age under 18.
     const sexualTerm = sexualHit?.term ?? state.suggestive;
     if (sexualTerm !== undefined && !cats.sexual_minors) {
