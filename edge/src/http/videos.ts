@@ -17,7 +17,8 @@ import { contentAddress, normalizePromptForCache, recallHit, rememberHit } from 
 import { idempotentForAccount } from "./idempotent.ts";
 import { accountLimits, applyRateLimit, createPolicy, limiter } from "./limits.ts";
 import type { AdmitRequest, LedgerObject, Reservation } from "../billing/ledger.ts";
-import { costEntry, type JobObject } from "../jobs/job-object.ts";
+import { costEntry } from "../jobs/charge.ts";
+import type { JobObject } from "../jobs/job-object.ts";
 import { quote, type PriceKind } from "../../../shared/pricing.ts";
 import { DEV_ACCOUNT } from "./auth.ts";
 import { promptRejected } from "./moderations.ts";

@@ -1,0 +1,120 @@
+import { segmentName } from "../../../shared/layout.ts";
+import type { JobRecord } from "./record.ts";
+
+/**
+ * A job's event feed (issue 4): the numbered event log in the object's storage (`seq` and
+ * `ev:<n>`), streamed as server-sent events to every open connection, replayed after
+ * `Last-Event-ID` on reconnect, and kept alive while a connection waits.
+ */
+const SEQ = "seq";
+const EVENT_PREFIX = "ev:";
+const eventKey = (n: number) => `${EVENT_PREFIX}${String(n).padStart(8, "0")}`;
+const HEARTBEAT_MS = 15_000;
+
+export type FeedType = "queued" | "started" | "progress" | "chunk" | "completed" | "failed" | "canceled";
+
+export interface FeedEvent {
+  id: number;
+  type: FeedType;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+interface Listener {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  base: string;
+  query: string;
+}
+
+const encoder = new TextEncoder();
+
+export class Feed {
+  private readonly storage: DurableObjectStorage;
+  private readonly listeners = new Set<Listener>();
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(storage: DurableObjectStorage) {
+    this.storage = storage;
+  }
+
+  /** Appends an event to the log and sends it to every open connection. */
+  async record(e: Omit<FeedEvent, "id" | "at">): Promise<void> {
+    const id = ((await this.storage.get<number>(SEQ)) ?? 0) + 1;
+    const event: FeedEvent = { id, at: new Date().toISOString(), ...e };
+    await this.storage.put({ [SEQ]: id, [eventKey(id)]: event });
+    for (const l of this.listeners) this.send(l, event);
+  }
+
+  /**
+   * `GET …/events` (forwarded by the Worker with the caller's base URL and token): replays
+   * the log after Last-Event-ID, then streams new events unless the job has already ended.
+   * Superseded progress events are not replayed, only the latest.
+   */
+  async connect(request: Request, ended: boolean): Promise<Response> {
+    const url = new URL(request.url);
+    const base = url.searchParams.get("base") ?? "";
+    const query = url.searchParams.get("query") ?? "";
+    const after = Number(request.headers.get("last-event-id") ?? url.searchParams.get("last_event_id") ?? 0) || 0;
+    const log = [...(await this.storage.list<FeedEvent>({ prefix: EVENT_PREFIX, start: eventKey(after + 1) })).values()];
+    const lastProgress = log.findLast((e) => e.type === "progress")?.id;
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const listener: Listener = { writer: writable.getWriter(), base, query };
+    // Tell the client how long to wait before reconnecting.
+    void listener.writer.write(encoder.encode("retry: 2000\n\n"));
+    for (const e of log) if (e.type !== "progress" || e.id === lastProgress) this.send(listener, e);
+    if (ended) {
+      void listener.writer.close().catch(() => {});
+    } else {
+      this.listeners.add(listener);
+      this.heartbeat ??= setInterval(() => {
+        for (const l of this.listeners) l.writer.write(encoder.encode(": keep-alive\n\n")).catch(() => this.listeners.delete(l));
+        if (this.listeners.size === 0 && this.heartbeat !== undefined) {
+          clearInterval(this.heartbeat);
+          this.heartbeat = undefined;
+        }
+      }, HEARTBEAT_MS);
+    }
+    return new Response(readable, {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
+    });
+  }
+
+  /** The job ended (its terminal event is sent): every open connection closes. */
+  closeAll(): void {
+    for (const l of this.listeners) void l.writer.close().catch(() => {});
+    this.listeners.clear();
+  }
+
+  private send(l: Listener, e: FeedEvent): void {
+    const data: Record<string, unknown> = { type: e.type, at: e.at, ...e.data };
+    if (typeof data.file === "string") data.url = `${l.base}/${data.file}${l.query}`;
+    if (data.content === "content") data.content_url = `${l.base}/content${l.query}`;
+    delete data.file;
+    delete data.content;
+    const frame = `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(data)}\n\n`;
+    l.writer.write(encoder.encode(frame)).catch(() => this.listeners.delete(l));
+  }
+}
+
+/** The storage entries of a log holding only `event` (numbered 1), to be put with the job's record. */
+export function firstEntries(event: Omit<FeedEvent, "id">): Record<string, unknown> {
+  return { [SEQ]: 1, [eventKey(1)]: { id: 1, ...event } };
+}
+
+/** A worker's progress, as the fraction of the whole job done. */
+export function progressEvent(p: { chunk: number; step: number; steps: number }, totalChunks: number): Omit<FeedEvent, "id" | "at"> {
+  const done = p.chunk * p.steps + p.step;
+  return { type: "progress", data: { chunk: p.chunk, step: p.step, steps: p.steps, fraction: round3(done / (totalChunks * p.steps)) } };
+}
+
+/** A new chunk, named by its segment file (sent as a URL). */
+export function chunkEvent(c: JobRecord["chunks"][number]): Omit<FeedEvent, "id" | "at"> {
+  return { type: "chunk", data: { index: c.index, duration_s: c.duration_s, frames: c.frames, file: segmentName(c.index) } };
+}
+
+/** A succeeded job's outputs (the content is sent as a URL). */
+export function completedData(job: JobRecord): FeedEvent["data"] {
+  return { usage: job.usage, content: "content", expires_at: job.expires_at };
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
