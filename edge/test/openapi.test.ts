@@ -8,8 +8,9 @@ import type { Env } from "../src/env.ts";
 import { AddCreditsRequestSchema, CreateAccountRequestSchema } from "../src/http/admin.ts";
 import {
   AccountDetailSchema, AccountListSchema, AccountSchema, ApiKeyListSchema, ApiKeySchema, CostReportSchema, CreatedAccountSchema,
-  CreatedApiKeySchema, CreditsResultSchema, openapi, openApiDocument, ProblemSchema, ModerationResultSchema, VideoSchema,
+  CreatedApiKeySchema, CreditsResultSchema, openapi, openApiDocument, ProblemSchema, ModerationResultSchema, QuoteSchema, VideoSchema,
 } from "../src/http/openapi.ts";
+import { limiter } from "../src/http/limits.ts";
 import { ApiError, problemResponse } from "../src/http/problem.ts";
 import { jobView } from "../src/http/videos.ts";
 import type { JobRecord } from "../src/jobs/record.ts";
@@ -197,6 +198,12 @@ const ADMIN_ROUTES = [
   ...new Set(edgeApp.routes.filter((r) => r.path.startsWith("/admin/") && r.method !== "ALL").map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`)),
 ].map((route) => route.split(" ") as [string, string]);
 
+/** Every POST the app serves, as OpenAPI path and as a URL with a stand-in for each path parameter. */
+const POST_ROUTES = [...new Set(edgeApp.routes.filter((r) => r.method === "POST").map((r) => r.path))].map((path) => ({
+  path: path.replace(/:(\w+)/g, "{$1}"),
+  url: path.replace(/:(\w+)/g, "$1_missing"),
+}));
+
 describe("OpenAPI document", () => {
   it("is served at /openapi.json as OpenAPI 3.1.0, the same as openApiDocument()", async () => {
     const doc = await served();
@@ -303,6 +310,18 @@ describe("OpenAPI document", () => {
         expect(JSON.stringify(op.security ?? []).includes("adminToken"), `${m} ${path}`).toBe(admin);
       }
     }
+  });
+
+  it("lists every tag its operations use, once each, with a description", async () => {
+    const doc = (await served()) as any;
+    const used = new Set<string>();
+    for (const items of [doc.paths, doc.webhooks]) {
+      for (const item of Object.values(items)) for (const m of METHODS) for (const tag of (item as any)[m]?.tags ?? []) used.add(tag);
+    }
+    const listed: string[] = doc.tags.map((t: Json) => t.name);
+    expect(new Set(listed).size).toBe(listed.length);
+    expect([...listed].sort()).toEqual([...used].sort());
+    for (const tag of doc.tags) expect(tag.description, tag.name).toMatch(/\S/);
   });
 
   it("takes the admin bodies from the handlers' schemas", async () => {
@@ -429,6 +448,107 @@ describe("admin response schemas follow the handlers", () => {
       const problem = (await res.json()) as { code: string };
       expect(ProblemSchema.safeParse(problem).error).toBeUndefined();
       expect(doc.paths[path][method].responses[String(res.status)]?.description, `${method} ${path} ${res.status}`).toContain(`\`${problem.code}\``);
+    }
+  });
+});
+
+describe("Idempotency-Key, as the app answers it", () => {
+  const IDEMPOTENCY_KEY = "#/components/parameters/IdempotencyKey";
+  /** A POST with an Idempotency-Key, and the credential its path needs. */
+  const post = (url: string, body: unknown, idempotencyKey: string) =>
+    call(url, { method: "POST", body: JSON.stringify(body), headers: { "idempotency-key": idempotencyKey }, key: url.startsWith("/admin/") ? cfg.REELMESH_ADMIN_TOKEN! : undefined });
+  const newKey = () => `openapi-${crypto.randomUUID()}`;
+
+  it("is declared by exactly the POSTs that replay, with the answers it adds", async () => {
+    const doc = (await served()) as any;
+    const idempotent: string[] = [];
+    for (const { path, url } of POST_ROUTES) {
+      // Every answer but a 5xx or 429 is stored, a refusal too: an empty body tells, whatever the route takes.
+      const key = newKey();
+      const first = await post(url, {}, key);
+      const again = await post(url, {}, key);
+      const op = doc.paths[path]?.post;
+      const declared = (op?.parameters ?? []).some((p: Json) => p.$ref === IDEMPOTENCY_KEY);
+      if (again.headers.get("idempotent-replayed") !== "true") {
+        await Promise.all([first.text(), again.text()]);
+        expect(declared, `POST ${path} declares Idempotency-Key but does not replay (${first.status}, ${again.status})`).toBe(false);
+        continue;
+      }
+      idempotent.push(path);
+      expect([again.status, await again.text()], path).toEqual([first.status, await first.text()]);
+      expect(op, `POST ${path} replays but is not documented`).toBeDefined();
+      expect(declared, `POST ${path} replays but does not declare Idempotency-Key`).toBe(true);
+      for (const [status, r] of Object.entries(op.responses as Json)) {
+        if (status.startsWith("2")) expect((r as any).headers, `POST ${path} ${status}`).toHaveProperty(["Idempotent-Replayed"]);
+      }
+      expect(op.responses["409"]?.description, `POST ${path} 409`).toContain("`idempotency_in_progress`");
+      expect(op.responses["409"].headers, `POST ${path} 409`).toHaveProperty(["Retry-After"]);
+      const refusals: [Response, string][] = [[await post(url, { other: 1 }, key), "idempotency_key_reused"], [await post(url, {}, "k".repeat(256)), "invalid_idempotency_key"]];
+      for (const [res, code] of refusals) {
+        expect(((await res.json()) as { code: string }).code, `POST ${path}`).toBe(code);
+        expect(op.responses[String(res.status)]?.description, `POST ${path} ${res.status}`).toContain(`\`${code}\``);
+      }
+    }
+    expect(idempotent).toEqual(expect.arrayContaining(["/v1/videos", "/v1/tokens", "/admin/accounts"]));
+  });
+
+  it("replays a success with Idempotent-Replayed, as documented", async () => {
+    const doc = (await served()) as any;
+    const cases: [string, unknown][] = [["/v1/videos", { prompt: "a red ball bouncing", dry_run: true }], ["/v1/tokens", { subject: "openapi-user" }]];
+    for (const [path, body] of cases) {
+      const key = newKey();
+      const first = await post(path, body, key);
+      const again = await post(path, body, key);
+      expect(first.status, path).toBeLessThan(300);
+      expect(first.headers.get("idempotent-replayed"), path).toBeNull();
+      expect(again.headers.get("idempotent-replayed"), path).toBe("true");
+      expect([again.status, await again.text()], path).toEqual([first.status, await first.text()]);
+      expect(doc.paths[path].post.responses[String(first.status)].headers, path).toHaveProperty(["Idempotent-Replayed"]);
+    }
+  });
+});
+
+describe("the create path answers as documented", () => {
+  const RATE_LIMIT = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy"];
+  const account = async (body: Json) =>
+    (await (await call("/admin/accounts", { method: "POST", key: cfg.REELMESH_ADMIN_TOKEN!, body: JSON.stringify(body) })).json()) as { id: string; api_key: string };
+  const create = (key: string, extra: Json = {}) => call("/v1/videos", { method: "POST", key, body: JSON.stringify({ prompt: "a red ball bouncing", duration_s: 4, ...extra }) });
+
+  it("a quote, and the 402 and 429 refusals with their codes and headers", async () => {
+    const documented = ((await served()) as any).paths["/v1/videos"].post.responses;
+    const broke = await account({ name: "openapi-broke" });
+    const slow = await account({ name: "openapi-slow", credits: 100, limits: { burst: 1, per_s: 0.001, max_running_jobs: 1 } });
+    const busy = await account({ name: "openapi-busy", credits: 100, limits: { burst: 100, per_s: 100, max_running_jobs: 1 } });
+    await limiter(env as unknown as Env, busy.id).acquireSlot("vid_openapi_running", 1);
+    const minted = await call("/v1/tokens", { method: "POST", key: busy.api_key, body: JSON.stringify({ subject: "openapi-user", credit_cap: 0 }) });
+    const { token } = (await minted.json()) as { token: string };
+
+    const quote = await create(slow.api_key, { dry_run: true });
+    expect(quote.status).toBe(200);
+    const body = await quote.json();
+    expect(Object.keys(body as Json).sort()).toEqual(Object.keys(QuoteSchema.shape).sort());
+    expect(QuoteSchema.safeParse(body).error).toBeUndefined();
+    for (const h of RATE_LIMIT) {
+      expect(quote.headers.has(h), h).toBe(true);
+      expect(documented["200"].headers, h).toHaveProperty([h]);
+    }
+
+    const cases: [Response, string, string[]][] = [
+      [await create(broke.api_key), "insufficient_credits", []],
+      [await create(token), "token_credit_cap", []],
+      [await create(slow.api_key, { dry_run: true }), "rate_limited", ["Retry-After", ...RATE_LIMIT]],
+      [await create(busy.api_key), "concurrency_limit", ["Retry-After"]],
+    ];
+    for (const [res, code, headers] of cases) {
+      const problem = (await res.json()) as { code: string };
+      expect(problem.code).toBe(code);
+      expect(ProblemSchema.safeParse(problem).error).toBeUndefined();
+      const r = documented[String(res.status)];
+      expect(r?.description, `${res.status} ${code}`).toContain(`\`${code}\``);
+      for (const h of headers) {
+        expect(res.headers.has(h), `${code} ${h}`).toBe(true);
+        expect(r.headers, `${code} ${h}`).toHaveProperty([h]);
+      }
     }
   });
 });

@@ -95,6 +95,22 @@ export const VideoSchema = z
   })
   .describe("A video job and how to play it.");
 
+/** `POST /v1/videos` with `dry_run` (200): `quote` in shared/pricing.ts, for a generation. */
+export const QuoteSchema = z
+  .object({
+    object: z.literal("quote"),
+    dry_run: z.literal(true),
+    price: z.object({
+      credits: z.int().min(1),
+      kind: z.literal("generation"),
+      breakdown: z.object({
+        duration_s: z.number().positive(), steps: z.int().min(1), short_side: z.int().min(1), tier: TierSchema,
+        base: z.int().min(0).describe("Credits before the kind's factor."), factor: z.number().positive(),
+      }),
+    }),
+  })
+  .describe("What the create would cost as a generation (a cache hit or a join costs less); nothing is created or charged.");
+
 /** `POST /v1/moderations` (http/moderations.ts; the handler's schema is module-private, this mirrors it). */
 
 export const ModerationMatchSchema = z.object({
@@ -223,6 +239,7 @@ export const CostReportSchema = z.object({
 const COMPONENTS = {
   CreateVideoRequest: CreateVideoRequestSchema,
   Video: VideoSchema,
+  Quote: QuoteSchema,
   VideoStatus: VideoStatusSchema,
   Usage: UsageSchema,
   ErrorInfo: ErrorInfoSchema,
@@ -279,6 +296,13 @@ function componentSchemas(): Record<string, Json> {
 const json = (schema: Json) => ({ "application/json": { schema } });
 const header = (description: string, schema: Json = { type: "string" }) => ({ description, schema });
 const RETRY_AFTER = { "Retry-After": header("Seconds to wait before retrying.", { type: "integer", minimum: 0 }) };
+/** limits/headers.ts: on every admitted create, and on its `rate_limited` 429. */
+const RATE_LIMIT = {
+  "RateLimit-Limit": header("The account's create burst (the bucket's capacity).", { type: "integer", minimum: 1 }),
+  "RateLimit-Remaining": header("Creates left in the bucket now.", { type: "integer", minimum: 0 }),
+  "RateLimit-Reset": header("Seconds until the bucket is full again.", { type: "integer", minimum: 0 }),
+  "RateLimit-Policy": header("`<burst>;w=<seconds an empty bucket takes to refill>`"),
+};
 
 /** An error response: problem+json, with the stable codes it can carry. */
 function problem(description: string, codes: string[], headers?: Json): Json {
@@ -295,6 +319,17 @@ const P403 = problem("The credential is valid but may not make this call", ["ins
 const P404 = problem("No such video for this caller (another account's video is indistinguishable from none)", ["video_not_found"]);
 const P410 = problem("The video's outputs were deleted (retention); the problem carries `expired_at`", ["video_expired"]);
 const P400_BODY = problem("Invalid body; `errors` lists each field", ["validation_failed", "invalid_json"]);
+const NO_STORE = { "Cache-Control": header("`no-store`: the response carries a secret.") };
+
+/** The POSTs behind the idempotency middleware (idempotency/middleware.ts, http/idempotent.ts). */
+const IDEMPOTENCY_KEY = { $ref: "#/components/parameters/IdempotencyKey" };
+const REPLAYED = { "Idempotent-Replayed": header("`true` when this is the stored answer to an earlier request with the same Idempotency-Key (not run again).", { type: "string", const: "true" }) };
+const P400_BODY_OR_KEY = problem("Invalid body (`errors` lists each field), or a malformed Idempotency-Key", ["validation_failed", "invalid_json", "invalid_idempotency_key"]);
+/** What an Idempotency-Key can add to a POST's answers. */
+const IDEMPOTENCY_PROBLEMS = {
+  "409": problem("A request with this Idempotency-Key is still running", ["idempotency_in_progress"], RETRY_AFTER),
+  "422": problem("This Idempotency-Key was used with a different request", ["idempotency_key_reused"]),
+};
 
 const BEARER = [{ bearerAuth: [] }];
 const MEDIA_SECURITY = [{ bearerAuth: [] }, { playbackToken: [] }];
@@ -351,17 +386,29 @@ function paths(): Json {
     "/v1/videos": {
       post: {
         tags: ["videos"], operationId: "createVideo", summary: "Create a video",
-        description: "Validates, checks prompt safety (a flagged prompt is never queued or billed), queues the job and returns its view at once; poll it, follow its events, or start playing `playback.signed_hls_url` as chunks land.",
-        security: BEARER,
+        description: "Validates, checks prompt safety (a flagged prompt is never queued or billed), reserves the price, queues the job and returns its view at once; poll it, follow its events, or start playing `playback.signed_hls_url` as chunks land. With `dry_run`, only quotes the price. Every authenticated create, a refused one too, takes a token from the account's rate bucket.",
+        security: BEARER, parameters: [IDEMPOTENCY_KEY],
         requestBody: { required: true, description: `JSON, at most 16 KiB.`, content: json(ref("CreateVideoRequest")) },
         responses: {
-          "202": { description: "Queued.", headers: { Location: header("`/v1/videos/{id}`") }, content: json(ref("Video")) },
-          "400": problem("Invalid body, or a value the chosen model does not support; `errors` lists each field", ["validation_failed", "invalid_json"]),
+          "200": {
+            description: "A cache hit (with `cache: \"auto\"` and a `seed`): an identical earlier video, already succeeded; or, with `dry_run`, the quote.",
+            headers: { Location: header("`/v1/videos/{id}` (not on a quote)"), ...RATE_LIMIT, ...REPLAYED },
+            content: json({ oneOf: [ref("Video"), ref("Quote")] }),
+          },
+          "202": {
+            description: "Queued, or joined to an identical video still running.",
+            headers: { Location: header("`/v1/videos/{id}`"), ...RATE_LIMIT, ...REPLAYED },
+            content: json(ref("Video")),
+          },
+          "400": problem("Invalid body, or a value the chosen model does not support (`errors` lists each field), or a malformed Idempotency-Key", ["validation_failed", "invalid_json", "invalid_idempotency_key"]),
           "401": P401,
+          "402": problem("The price is more than the balance, or than is left of the app token's credit cap; nothing was created. The problem carries `price` (and `balance`)", ["insufficient_credits", "token_credit_cap"]),
           "403": P403,
+          "409": IDEMPOTENCY_PROBLEMS["409"],
           "413": problem("Body larger than 16 KiB", ["body_too_large"]),
           "415": problem("Content-Type is not application/json", ["unsupported_media_type"]),
-          "422": problem("The prompt was flagged by the safety check; the problem carries `categories` and `field`", ["prompt_rejected"]),
+          "422": problem("The prompt was flagged by the safety check (the problem carries `categories` and `field`), or this Idempotency-Key was used with a different request", ["prompt_rejected", "idempotency_key_reused"]),
+          "429": problem("Over the account's create rate (with its `RateLimit-*` headers), or as many of its jobs running as it may have at once; nothing was charged", ["rate_limited", "concurrency_limit"], { ...RETRY_AFTER, ...RATE_LIMIT }),
           "503": problem("The job queue (or the service's configuration) is unavailable; nothing was charged", ["queue_unavailable", "service_misconfigured"], RETRY_AFTER),
         },
       },
@@ -452,9 +499,12 @@ function paths(): Json {
       post: {
         tags: ["tokens"], operationId: "mintToken", summary: "Mint a short-lived app token for one end user",
         description: "API keys only. The token (≤ 1 h) sees only its subject's jobs and may do only what its scopes allow.",
-        security: BEARER,
+        security: BEARER, parameters: [IDEMPOTENCY_KEY],
         requestBody: { required: true, content: json(ref("TokenRequest")) },
-        responses: { "201": { description: "The token.", content: json(ref("TokenResponse")) }, "400": P400_BODY, "401": P401, "403": P403 },
+        responses: {
+          "201": { description: "The token.", headers: { ...NO_STORE, ...REPLAYED }, content: json(ref("TokenResponse")) },
+          "400": P400_BODY_OR_KEY, "401": P401, "403": P403, ...IDEMPOTENCY_PROBLEMS,
+        },
       },
     },
     "/v1/moderations": {
@@ -471,16 +521,8 @@ function paths(): Json {
 
 const ADMIN = [{ adminToken: [] }];
 const ACCOUNT_ID = { $ref: "#/components/parameters/AccountId" };
-const IDEMPOTENCY_KEY = { $ref: "#/components/parameters/IdempotencyKey" };
-const NO_STORE = { "Cache-Control": header("`no-store`: the response carries a key.") };
 const A401 = problem("Missing or wrong admin token (everyone is refused while none is configured)", ["unauthorized"], { "WWW-Authenticate": header('`Bearer realm="reelmesh-admin"`') });
 const A404 = problem("No such account", ["account_not_found"]);
-const A400_BODY = problem("Invalid body (`errors` lists each field), or a malformed Idempotency-Key", ["validation_failed", "invalid_json", "invalid_idempotency_key"]);
-/** What an Idempotency-Key can add to a POST's answers (idempotency/middleware.ts). */
-const IDEMPOTENCY_PROBLEMS = {
-  "409": problem("A request with this Idempotency-Key is still running", ["idempotency_in_progress"], RETRY_AFTER),
-  "422": problem("This Idempotency-Key was used with a different request", ["idempotency_key_reused"]),
-};
 
 /** The admin API (http/admin.ts, mounted at /admin): the operator's token, never an account's key. */
 function adminPaths(): Json {
@@ -492,8 +534,8 @@ function adminPaths(): Json {
         security: ADMIN, parameters: [IDEMPOTENCY_KEY],
         requestBody: { required: true, content: json(ref("CreateAccountRequest")) },
         responses: {
-          "201": { description: "The account, its balance and its key.", headers: NO_STORE, content: json(ref("CreatedAccount")) },
-          "400": A400_BODY, "401": A401, ...IDEMPOTENCY_PROBLEMS,
+          "201": { description: "The account, its balance and its key.", headers: { ...NO_STORE, ...REPLAYED }, content: json(ref("CreatedAccount")) },
+          "400": P400_BODY_OR_KEY, "401": A401, ...IDEMPOTENCY_PROBLEMS,
         },
       },
       get: {
@@ -515,8 +557,8 @@ function adminPaths(): Json {
         security: ADMIN, parameters: [ACCOUNT_ID, IDEMPOTENCY_KEY],
         requestBody: { required: true, content: json(ref("AddCreditsRequest")) },
         responses: {
-          "200": { description: "The balance after the top-up.", content: json(ref("CreditsResult")) },
-          "400": A400_BODY, "401": A401, "404": A404, ...IDEMPOTENCY_PROBLEMS,
+          "200": { description: "The balance after the top-up.", headers: REPLAYED, content: json(ref("CreditsResult")) },
+          "400": P400_BODY_OR_KEY, "401": A401, "404": A404, ...IDEMPOTENCY_PROBLEMS,
         },
       },
     },
@@ -526,7 +568,7 @@ function adminPaths(): Json {
         description: "No body. The key is in this answer only.",
         security: ADMIN, parameters: [ACCOUNT_ID, IDEMPOTENCY_KEY],
         responses: {
-          "201": { description: "The key.", headers: NO_STORE, content: json(ref("CreatedApiKey")) },
+          "201": { description: "The key.", headers: { ...NO_STORE, ...REPLAYED }, content: json(ref("CreatedApiKey")) },
           "400": problem("Malformed Idempotency-Key", ["invalid_idempotency_key"]), "401": A401, "404": A404, ...IDEMPOTENCY_PROBLEMS,
         },
       },
@@ -592,7 +634,13 @@ export function openApiDocument(): object {
     },
     servers: [{ url: "/" }],
     tags: [
-      { name: "videos" }, { name: "playback" }, { name: "safety" }, { name: "webhooks" }, { name: "meta" },
+      { name: "videos", description: "Create a video, get it, follow its events, cancel it." },
+      { name: "playback", description: "HLS playlist, segments, final MP4 and poster: an API key or the video's playback token." },
+      { name: "tokens", description: "Short-lived app tokens for one end user, minted with an API key." },
+      { name: "billing", description: "Credits: balance, held and spent." },
+      { name: "safety", description: "The prompt safety check every create runs." },
+      { name: "webhooks", description: "Signed notifications when a video ends, and the secret they are signed with." },
+      { name: "meta", description: "Health, this document and its reference page." },
       { name: "admin", description: "Operator API: accounts, API keys, credits, costs. Bearer REELMESH_ADMIN_TOKEN." },
     ],
     paths: { ...paths(), ...adminPaths() },
@@ -607,7 +655,7 @@ export function openApiDocument(): object {
         AccountId: { name: "id", in: "path", required: true, description: "Account id (`acct_…`).", schema: { type: "string" } },
         IdempotencyKey: {
           name: "Idempotency-Key", in: "header", required: false,
-          description: "1 to 255 printable ASCII characters. For 24 h, a retry with the same key and request gets the stored answer (with `Idempotent-Replayed: true`); the same key with another request gets 422.",
+          description: "1 to 255 printable ASCII characters, per account. For 24 h, a retry with the same key and request gets the stored answer, errors included (any but a 5xx or 429), without running again and with `Idempotent-Replayed: true`; the same key with another request gets 422; a retry while the first is still running waits up to 2 s for its answer, then gets 409.",
           schema: { type: "string", minLength: 1, maxLength: 255 },
         },
       },
