@@ -377,7 +377,9 @@ describe("response schemas follow the code", () => {
       chunks: [{ index: 0, key: "videos/x/seg-00000.m4s", frames: 12, duration_s: 1, bytes: 1000 }],
       progress: { chunk: 1, step: 3, steps: 12 }, usage: null, error: null, worker_id: "w1", metadata: { user: "u1" },
       subject: null, token_id: null, content: null, webhook_url: null, base_url: "http://edge.test", queue_position: null, expires_at: null, expired: false,
-    } as unknown as JobRecord;
+      output_prefix: "videos/x/", content_address: null, follows: null, cache: "none", price: { credits: 40, kind: "generation" },
+      cancel_requested: false, charged: null, bytes_served: 0,
+    } satisfies JobRecord;
     // Whatever the test bindings lack for edgeConfig (e.g. settings still being added) is filled in.
     const bindings = { REELMESH_TOKEN_SECRET: "test-token-secret-not-for-production", ...(env as unknown as Json) } as unknown as Env;
     const viewApp = new Hono<{ Bindings: Env }>();

@@ -17,7 +17,7 @@ import { TokenRequestSchema, TokenResponseSchema } from "./tokens.ts";
  * rendering it at `GET /docs` (no CDN: the service may run offline).
  *
  * Response schemas here must follow the code they describe: `jobView` (http/videos.ts),
- * `problemResponse` (http/problem.ts), the event feed and `webhookView` (jobs/job-object.ts),
+ * `problemResponse` (http/problem.ts), the event feed and `webhookView` (jobs/feed.ts, jobs/webhook-outbox.ts),
  * `moderate` (safety/moderate.ts), the admin API's answers (http/admin.ts, accounts/object.ts,
  * billing/costs.ts). edge/test/openapi.test.ts checks the ones it can reach.
  */
@@ -76,6 +76,11 @@ export const VideoSchema = z
     guidance: z.number().min(0),
     scheduler: z.enum(SCHEDULERS),
     tier: TierSchema,
+    cache: z.enum(["miss", "hit", "joined", "none"]).describe("miss: ran on a GPU for this request; hit: answered from a finished identical job; joined: shares a running one; none: not cached (no seed, or `cache: \"none\"`)."),
+    price: z.object({ credits: z.int().min(0), kind: z.enum(["generation", "joined", "hit"]) }).describe("What the call costs, reserved when accepted."),
+    charged: z.int().min(0).nullable().describe("What was charged when it ended (≤ price); null while it runs."),
+    bytes_served: z.int().min(0).describe("Bytes of its media the edge has served."),
+    cancel_requested: z.boolean().describe("A cancel was asked and the worker has not stopped yet."),
     chunks_ready: z.int().min(0).describe("Contiguous chunks (HLS segments) committed so far."),
     total_chunks: z.int().min(1),
     seconds_ready: z.number().min(0).describe("Playable seconds so far."),
@@ -135,7 +140,7 @@ export const WebhookSecretSchema = z.object({
 
 export const HealthSchema = z.object({ ok: z.literal(true) });
 
-/** Server-sent event data (`send` in jobs/job-object.ts): the SSE `event:` field repeats `type`. */
+/** Server-sent event data (`Feed.send` in jobs/feed.ts): the SSE `event:` field repeats `type`. */
 const feed = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.object({ type: z.literal(type), at: dateTime(), ...shape });
 export const VideoEventSchema = z
@@ -150,7 +155,7 @@ export const VideoEventSchema = z
   ])
   .describe("The JSON in an SSE frame's `data:` line. Frames: `id: <n>`, `event: <type>`, `data: <json>`; `: keep-alive` comments every 15 s; the stream ends after a terminal event.");
 
-/** `webhookView` in jobs/job-object.ts. */
+/** `webhookView` in jobs/webhook-outbox.ts. */
 export const WebhookVideoSchema = z.object({
   id: z.string().regex(JOB_ID_PATTERN),
   object: z.literal("video"),
