@@ -130,6 +130,29 @@ describe("the ledger", () => {
     expect(usage).toMatchObject({ spent: 12, reserved: 0 });
   });
 
+  it("discards only a job born finished (a refused hit), never a queued or running one", async () => {
+    const a = await account(1000);
+    const jobs = (env as unknown as Env).JOBS;
+    const queued = (await (await create(a.api_key, { prompt: "a queued cube" })).json()) as { id: string };
+    const qStub = jobs.get(jobs.idFromName(queued.id));
+    const record = (await qStub.get())!;
+    await qStub.discard();
+    expect((await qStub.get())?.status).toBe("queued");
+    // The same record as a hit that was refused: stored, then forgotten with its feed and alarm.
+    const hitId = `vid_${"0".repeat(10)}${crypto.randomUUID().replace(/-/g, "").slice(0, 16).replace(/[ilou]/g, "0")}`;
+    const hit = { ...record, id: hitId, status: "succeeded", cache: "hit", follows: queued.id, completed_at: new Date().toISOString() } as typeof record;
+    const hStub = jobs.get(jobs.idFromName(hitId));
+    expect((await hStub.create(hit)).charged).toBe(record.price.credits);
+    expect((await hStub.get())?.status).toBe("succeeded");
+    await hStub.discard();
+    expect(await hStub.get()).toBeNull();
+    const { runInDurableObject } = await import("cloudflare:test");
+    await runInDurableObject(hStub, async (_instance, state) => {
+      expect(await state.storage.getAlarm()).toBeNull();
+      expect((await state.storage.list()).size).toBe(0);
+    });
+  });
+
   it("keeps its running totals equal to the sums of its entries, per account and per app token", async () => {
     const ledger = ledgerOf(`acct-totals-${crypto.randomUUID()}`);
     await ledger.credit("grant", 100);
