@@ -261,6 +261,41 @@ describe("cost to serve", () => {
   });
 });
 
+describe("cost records from the request path", () => {
+  it("batches cache hits' costs and bytes served into the cost report", async () => {
+    const { putObject } = await import("./support.ts");
+    const a = await account(1000);
+    const body = { prompt: `a magenta disc ${crypto.randomUUID().slice(0, 6)}`, seed: 9, tier: "economy" };
+    const leader = (await (await create(a.api_key, body)).json()) as { id: string };
+    await putObject(`videos/${leader.id}/init.mp4`, new Uint8Array(13));
+    await postEvent({
+      type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 13 },
+      chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+    });
+    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 2, encode_s: 0.1, bytes_stored: 21 }, total_chunks: 1 });
+    type Report = { bytes_served: number; tiers: { tier: string; jobs: number; gpu_s: number; video_s: number }[] };
+    const report = async () => (await (await call("/admin/costs", { key: ADMIN })).json()) as Report;
+    const economy = (r: Report) => r.tiers.find((t) => t.tier === "economy") ?? { jobs: 0, gpu_s: 0, video_s: 0 };
+    // The leader's own record comes from its object when it ends; wait for it, then measure.
+    let before = await report();
+    for (let i = 0; i < 40 && economy(before).jobs === 0; i++) before = (await new Promise((r) => setTimeout(r, 50)), await report());
+    const hits = await Promise.all([create(a.api_key, body), create(a.api_key, body), create(a.api_key, body)]);
+    for (const h of hits) expect(h.status).toBe(200);
+    const hit = (await hits[0]!.json()) as { id: string };
+    for (let i = 0; i < 2; i++) expect((await call(`/v1/videos/${hit.id}/init.mp4`, { key: a.api_key })).status).toBe(200);
+    let after = before;
+    for (let i = 0; i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await report();
+      if (economy(after).jobs - economy(before).jobs >= 3 && after.bytes_served - before.bytes_served >= 26) break;
+    }
+    expect(economy(after).jobs - economy(before).jobs).toBe(3);
+    expect(economy(after).gpu_s - economy(before).gpu_s).toBeCloseTo(0, 6); // hits share the leader's run
+    expect(economy(after).video_s - economy(before).video_s).toBe(3);
+    expect(after.bytes_served - before.bytes_served).toBe(26);
+  });
+});
+
 describe("jobs that never finish", () => {
   it("fail as expired after REELMESH_JOB_TIMEOUT_S and give their reservation back", async () => {
     const { runInDurableObject, runDurableObjectAlarm } = await import("cloudflare:test");

@@ -45,13 +45,27 @@ export class CostsObject extends DurableObject<Env> {
 
   /** Once per job (a repeated report replaces nothing). */
   async record(c: JobCost): Promise<void> {
+    this.insertJob(c);
+  }
+
+  async served(day: string, bytes: number): Promise<void> {
+    this.addServed(day, bytes);
+  }
+
+  /** A batch from an isolate (cost-batch.ts), in one synchronous transaction. */
+  async recordMany(jobs: readonly JobCost[], served: readonly { day: string; bytes: number }[]): Promise<void> {
+    for (const c of jobs) this.insertJob(c);
+    for (const s of served) this.addServed(s.day, s.bytes);
+  }
+
+  private insertJob(c: JobCost): void {
     this.sql.exec(
       "INSERT OR IGNORE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       c.job_id, c.account_id, c.tier, c.day, c.charged, c.gpu_s, c.encode_s, c.bytes_stored, c.video_s, c.ran_on_gpu ? 1 : 0,
     );
   }
 
-  async served(day: string, bytes: number): Promise<void> {
+  private addServed(day: string, bytes: number): void {
     this.sql.exec("INSERT INTO served VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET bytes = bytes + excluded.bytes", day, bytes);
   }
 

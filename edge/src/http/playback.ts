@@ -7,6 +7,7 @@ import { verifyPlaybackToken } from "../playback/token.ts";
 import { bearerKey, principalFor, type AuthVariables, type Principal } from "./auth.ts";
 import { ApiError } from "./problem.ts";
 import { jobStub, loadJob, origin } from "./videos.ts";
+import { queueServed } from "../billing/cost-batch.ts";
 import { outputKeys, outputPrefix } from "../../../shared/layout.ts";
 
 /**
@@ -54,8 +55,7 @@ playback.get("/:id/stream.m3u8", async (c) => {
 /** Bytes served, per day, for the cost report (after the response; never delays it). */
 function countServed(c: Context<App>, bytes: number): void {
   if (bytes <= 0) return;
-  const costs = c.env.COSTS.get(c.env.COSTS.idFromName("costs"));
-  c.executionCtx.waitUntil(costs.served(new Date().toISOString().slice(0, 10), bytes).catch(() => {}));
+  queueServed(c.env, c.executionCtx, new Date().toISOString().slice(0, 10), bytes);
   c.executionCtx.waitUntil(jobStub(c.env, c.req.param("id")!).addServed(bytes).catch(() => {}));
 }
 

@@ -18,6 +18,7 @@ import { idempotentForAccount } from "./idempotent.ts";
 import { accountLimits, applyRateLimit, createPolicy, limiter } from "./limits.ts";
 import type { AdmitRequest, LedgerObject, Reservation } from "../billing/ledger.ts";
 import { costEntry } from "../jobs/charge.ts";
+import { queueJobCost } from "../billing/cost-batch.ts";
 import type { JobObject } from "../jobs/job-object.ts";
 import { quote, type PriceKind } from "../../../shared/pricing.ts";
 import { DEV_ACCOUNT } from "./auth.ts";
@@ -338,7 +339,7 @@ function paymentRefused(r: Reservation, price: number): ApiError {
  * by side, so the hit costs one round trip, not two. Its id is not given out until both have
  * succeeded: refused → the stored job is discarded; charged but not stored → the charge is
  * taken back. With a webhook, the job is stored only after the charge (a discarded job must
- * never have sent one). Its cost record is written after the answer.
+ * never have sent one). Its cost record goes out with the isolate's next batch (cost-batch.ts).
  */
 async function answerHit(c: Context<App>, h: {
   record: JobRecord;
@@ -360,9 +361,7 @@ async function answerHit(c: Context<App>, h: {
     throw failed;
   }
   record.charged = record.price.credits;
-  c.executionCtx.waitUntil(c.env.COSTS.get(c.env.COSTS.idFromName("costs")).record(costEntry(record)).catch((err: unknown) => {
-    console.error(JSON.stringify({ msg: "cost record failed", job_id: record.id, error: (err as Error).message }));
-  }));
+  queueJobCost(c.env, c.executionCtx, costEntry(record));
 }
 
 videos.post("/:id/cancel", requireAuth("videos:create"), async (c) => {

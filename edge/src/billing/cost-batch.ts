@@ -1,0 +1,54 @@
+import type { Env } from "../env.ts";
+import type { JobCost } from "./costs.ts";
+
+/**
+ * Cost records written from the request path (a cache hit's cost, bytes served by media
+ * responses), gathered per isolate and sent to the one CostsObject as a single call per
+ * FLUSH_MS, instead of one call per job or per segment: that object is shared by the whole
+ * service, and media responses are many.
+ *
+ * The request that opens a batch owns its flush (its `waitUntil` keeps the isolate alive
+ * until the call is answered); requests that add to an open batch only hand over plain data,
+ * so no I/O object crosses requests. A failed flush is logged and its records are put back
+ * for the next one (at most MAX_PENDING are kept: accounting, never a reason to fail a request).
+ */
+export const FLUSH_MS = 200;
+const MAX_PENDING = 10_000;
+
+interface Batch {
+  jobs: JobCost[];
+  served: Map<string, number>;
+}
+
+let open: Batch | null = null;
+
+function batch(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Batch {
+  if (open) return open;
+  const b: Batch = (open = { jobs: [], served: new Map() });
+  ctx.waitUntil(
+    new Promise((r) => setTimeout(r, FLUSH_MS)).then(async () => {
+      if (open === b) open = null;
+      const served = [...b.served].map(([day, bytes]) => ({ day, bytes }));
+      try {
+        await env.COSTS.get(env.COSTS.idFromName("costs")).recordMany(b.jobs, served);
+      } catch (err) {
+        console.error(JSON.stringify({ msg: "cost records not written; kept for the next flush", jobs: b.jobs.length, error: (err as Error).message }));
+        const next = batch(env, ctx);
+        next.jobs.push(...b.jobs.slice(0, Math.max(0, MAX_PENDING - next.jobs.length)));
+        for (const s of served) next.served.set(s.day, (next.served.get(s.day) ?? 0) + s.bytes);
+      }
+    }),
+  );
+  return b;
+}
+
+export function queueJobCost(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, cost: JobCost): void {
+  const b = batch(env, ctx);
+  if (b.jobs.length < MAX_PENDING) b.jobs.push(cost);
+}
+
+export function queueServed(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, day: string, bytes: number): void {
+  if (bytes <= 0) return;
+  const b = batch(env, ctx);
+  b.served.set(day, (b.served.get(day) ?? 0) + bytes);
+}
