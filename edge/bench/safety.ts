@@ -14,7 +14,7 @@
  *
  * Type-checked with the edge (Workers types only): no Node imports; argv via globalThis.
  */
-import { moderate } from "../src/safety/moderate.ts";
+import { createModerator, moderate } from "../src/safety/moderate.ts";
 import { parseJsonl, score, type Scores } from "../safety-eval/evaluate.ts";
 import { PROMPTS_JSONL } from "../safety-eval/prompts.data.ts";
 import { BLIND_JSONL } from "../safety-eval/blind.data.ts";
@@ -30,6 +30,14 @@ const dev = score(items.filter((i) => i.split !== "test"), (t) => moderate(t));
 const blindItems = parseJsonl(BLIND_JSONL);
 const blindDev = score(blindItems.filter((i) => i.split === "dev"), (t) => moderate(t));
 const blindTest = score(blindItems.filter((i) => i.split === "test"), (t) => moderate(t));
+// The same sets with the lexicons alone (no classifier), side by side.
+const lexicons = createModerator({ classifier: false });
+const lexOnly = (subset: typeof items) => score(subset, (t) => lexicons.moderate(t));
+const comparison = [
+  ["first set, held-out split", items.filter((i) => i.split === "test")],
+  ["blind set, dev half", blindItems.filter((i) => i.split === "dev")],
+  ["blind set, test half", blindItems.filter((i) => i.split === "test")],
+].map(([name, subset]) => ({ name: name as string, lexicons: lexOnly(subset as typeof items), combined: score(subset as typeof items, (t) => moderate(t)) }));
 
 // Throughput.
 const texts = items.map((i) => i.text);
@@ -61,6 +69,11 @@ if (asJson) {
         test: slim(test),
         blind_dev: slim(blindDev),
         blind_test: slim(blindTest),
+        lexicons_vs_combined: comparison.map((c) => ({
+          set: c.name,
+          lexicons: { recall: c.lexicons.recall, falsePositiveRate: c.lexicons.falsePositiveRate },
+          combined: { recall: c.combined.recall, falsePositiveRate: c.combined.falsePositiveRate },
+        })),
         throughput: { promptsPerSecond: Math.round(throughput), microsecondsPerPrompt: usPerPrompt, meanChars, calls, ms: elapsed },
         goals,
         sink,
@@ -87,6 +100,9 @@ if (asJson) {
   table("held-out test split", test);
   table("blind set, dev split", blindDev);
   table("blind set, test split", blindTest);
+  console.log("\nlexicons alone vs lexicons + classifier (recall on unsafe / false positives on safe):");
+  for (const c of comparison)
+    console.log(`  ${c.name.padEnd(28)} ${pct(c.lexicons.recall).padStart(7)} / ${pct(c.lexicons.falsePositiveRate).padStart(6)}   →   ${pct(c.combined.recall).padStart(7)} / ${pct(c.combined.falsePositiveRate).padStart(6)}`);
   console.log(
     `\nthroughput: ${Math.round(throughput).toLocaleString("en-US")} prompts/s on one core ` +
       `(${usPerPrompt.toFixed(2)} µs/prompt, mean ${meanChars.toFixed(0)} chars, ${calls} calls in ${elapsed.toFixed(0)} ms; goal ≥ 100,000)`,

@@ -120,7 +120,7 @@ export const QuoteSchema = z
 
 export const ModerationMatchSchema = z.object({
   category: z.string(),
-  term: z.string().describe("The lexicon term as written in the lexicon, or a rule description."),
+  term: z.string().describe("The lexicon term as written in the lexicon, a rule description, or `classifier <score>` for the second stage."),
   start: z.int().min(0).optional().describe("UTF-16 offset of the match in the input."),
   end: z.int().min(0).optional().describe("UTF-16 offset, exclusive."),
 });

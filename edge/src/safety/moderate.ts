@@ -11,6 +11,8 @@ import type { Lexicon } from "./lexicons/types.ts";
 import violenceGore from "./lexicons/violence-gore.ts";
 import { COMBINATIONS } from "./lexicons/combinations.ts";
 import { AhoCorasick } from "./matcher.ts";
+import { classify, decodeModel, type ClassifierModel } from "./classifier.ts";
+import { MODEL } from "./model/weights.data.ts";
 import { isWordChar, normalize, type NormalForm } from "./normalize.ts";
 
 /**
@@ -24,7 +26,8 @@ import { isWordChar, normalize, type NormalForm } from "./normalize.ts";
  * matches inside an allowlisted phrase → sexual + minor indicator (or an age under 18)
  * ⇒ sexual_minors; so does a suggestive word (lexicons/suggestive.ts) with a minor indicator;
  * a combination rule (lexicons/combinations.ts) flags its category when each of its groups has
- * a term in the prompt.
+ * a term in the prompt; a prompt none of that flags goes to the classifier (classifier.ts),
+ * whose match names it and its score.
  */
 export const CATEGORIES = [
   "sexual",
@@ -72,6 +75,8 @@ export interface ModerateOptions {
   extra?: Readonly<Record<string, readonly string[]>>;
   /** Extra allowlisted phrases (all categories), or entries limited to some categories. */
   allow?: readonly (string | AllowEntry)[];
+  /** The second-stage classifier (classifier.ts) for prompts no lexicon flags; default on. */
+  classifier?: boolean;
 }
 
 export interface Moderator {
@@ -117,7 +122,10 @@ interface Hit {
 const AGE_EN = /(?:^|[^0-9])(1[0-7]|[1-9])\s*-?\s*(?:yo|y\/o|yrs?[\s-]*old|years?[\s-]*old|year[\s-]*olds)(?![a-z])/;
 const AGE_ZH = /(?:^|[^0-9])(1[0-7]|[1-9])\s*(?:岁|周岁)|(?:^|[^十二三四五六七八九])(?:十[一二三四五六七]|[一二三四五六七八九两])\s*(?:岁|周岁)/;
 
+let shippedModel: ClassifierModel | undefined;
+
 function buildModerator(opts: ModerateOptions = {}): Moderator {
+  const model = opts.classifier === false ? null : (shippedModel ??= decodeModel(MODEL));
   const patterns: string[] = [];
   const infos: PatternInfo[] = [];
   const categories: string[] = [...CATEGORIES];
@@ -205,13 +213,21 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
     const state: ScanState = { minor: false, suggestive: undefined };
     let sexualHit: ModerationMatch | undefined;
     let canonical = "";
+    let canonicalDone = false;
     /** Per combination rule: the bits of the groups seen so far. */
     const groupsSeen = new Uint32Array(COMBINATIONS.length);
+    /** The canonical form with its allowlisted spans blanked: what the classifier reads. */
+    let forClassifier = "";
     for (const form of normalize(input)) {
       if (!canonical) canonical = form.text;
       const hits: Hit[] = [];
       const allows: Hit[] = [];
       scanForm(form, hits, allows, state);
+      if (model && !canonicalDone) {
+        forClassifier = form.text;
+        for (const a of allows) forClassifier = forClassifier.slice(0, a.start) + " ".repeat(a.end - a.start) + forClassifier.slice(a.end);
+      }
+      canonicalDone = true;
       for (const h of hits) {
         const category = h.info.category;
         if (allows.some((a) => a.start <= h.start && h.end <= a.end && (!a.info.only || a.info.only.has(category)))) continue;
@@ -250,6 +266,16 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
     }
     let flagged = false;
     for (const c of categories) if (cats[c]) flagged = true;
+    if (!flagged && model) {
+      // An allowlisted phrase ("shoot a video", "killer whale") is benign whole: the
+      // classifier does not see it.
+      const verdict = classify(model, forClassifier, true);
+      if (verdict.flagged) {
+        flagged = true;
+        cats[verdict.category] = true;
+        matches.push({ category: verdict.category, term: `classifier ${verdict.unsafe.toFixed(3)}` });
+      }
+    }
     return { flagged, categories: cats as ModerationResult["categories"], matches };
   }
 
@@ -264,7 +290,7 @@ const configured = new WeakMap<ModerateOptions, Moderator>();
  * built here, once: keep the result for the isolate's lifetime.
  */
 export function createModerator(opts?: ModerateOptions): Moderator {
-  if (!opts || (!opts.extra && !opts.allow)) return (defaultModerator ??= buildModerator());
+  if (!opts || (!opts.extra && !opts.allow && opts.classifier !== false)) return (defaultModerator ??= buildModerator());
   let m = configured.get(opts);
   if (!m) {
     m = buildModerator(opts);

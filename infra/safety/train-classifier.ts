@@ -1,0 +1,211 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CLASSES, featureSlots, probabilities, type ClassifierModel } from "../../edge/src/safety/classifier.ts";
+import { BLIND_JSONL } from "../../edge/safety-eval/blind.data.ts";
+import { PROMPTS_JSONL } from "../../edge/safety-eval/prompts.data.ts";
+
+/**
+ * Trains the prompt-safety classifier (edge/src/safety/classifier.ts), reproducibly:
+ *
+ *   node infra/safety/train-classifier.ts          # writes edge/src/safety/model/weights.data.ts
+ *   node infra/safety/train-classifier.ts --check  # exits 1 if that file is not what it would write
+ *
+ * Data: every labelled prompt in edge/safety-train/*.jsonl (written for training by authors
+ * who had not seen the filter or the evaluation sets), plus the "dev" halves of the two
+ * evaluation sets. The "test" halves are never read for training or for choosing the
+ * threshold: they are what the classifier is measured on (edge/bench/safety.ts).
+ *
+ * Model: softmax regression over CLASSES, hashed features, L2, Adam, a fixed number of epochs
+ * in a seeded order; safe prompts weigh SAFE_PRIOR of the total. The biases are not learned:
+ * they are set so that a prompt with nothing the model knows scores EMPTY_UNSAFE (most prompts
+ * are safe; without this an unfamiliar prompt scores near 50/50 and is refused). Threshold: the
+ * lowest 1 − P(safe) that keeps false positives on safe prompts at or under TARGET_FPR in
+ * 5-fold cross-validation over the training data. Weights ship as int8 (one scale per class).
+ */
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+/** Chosen by cross-validation on the training data (`--epochs`, `--l2`, `--lr` to explore). */
+const BUCKETS = 1 << 15;
+const EPOCHS = arg("epochs", 30);
+const L2 = arg("l2", 1e-4);
+const LR = arg("lr", 0.005);
+const FOLDS = 5;
+const SAFE_PRIOR = arg("safe-prior", 0.7);
+const EMPTY_UNSAFE = arg("empty-unsafe", 0.02);
+const TARGET_FPR = arg("target-fpr", 0.01);
+const OUT = new URL("../../edge/src/safety/model/weights.data.ts", import.meta.url);
+const TRAIN_DIR = new URL("../../edge/safety-train/", import.meta.url);
+
+interface Example {
+  text: string;
+  y: number;
+  slots: number[];
+  weight: number;
+}
+
+const classOf = (label: string): number => {
+  const name = label === "sexual_minors" ? "sexual" : label;
+  const i = (CLASSES as readonly string[]).indexOf(name);
+  if (i < 0) throw new Error(`unknown label ${label}`);
+  return i;
+};
+
+function load(): { examples: Example[]; sources: { name: string; sha256: string; n: number }[] } {
+  const sources: { name: string; sha256: string; n: number }[] = [];
+  const rows: { text: string; label: string }[] = [];
+  const take = (name: string, text: string, keep: (o: { split?: string }) => boolean) => {
+    const lines = text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; label: string; split?: string });
+    const kept = lines.filter(keep);
+    rows.push(...kept);
+    sources.push({ name, sha256: createHash("sha256").update(text).digest("hex"), n: kept.length });
+  };
+  // Never train on a prompt that is also in a held-out half, whoever wrote it.
+  const heldOut = new Set([PROMPTS_JSONL, BLIND_JSONL].flatMap((t) => t.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; split: string }))
+    .filter((o) => o.split === "test").map((o) => o.text.trim().toLowerCase()));
+  const dir = TRAIN_DIR.pathname;
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort()) take(`edge/safety-train/${f}`, readFileSync(join(dir, f), "utf8"), () => true);
+  take("edge/safety-eval/prompts.jsonl (dev)", PROMPTS_JSONL, (o) => o.split === "dev");
+  take("edge/safety-eval/blind-v2.jsonl (dev)", BLIND_JSONL, (o) => o.split === "dev");
+  const seen = new Set<string>();
+  const examples: Example[] = [];
+  for (const r of rows) {
+    if (seen.has(r.text) || heldOut.has(r.text.trim().toLowerCase())) continue;
+    seen.add(r.text);
+    examples.push({ text: r.text, y: classOf(r.label), slots: featureSlots(r.text, BUCKETS), weight: 1 });
+  }
+  const safe = examples.filter((e) => e.y === 0).length;
+  const unsafe = examples.length - safe;
+  for (const e of examples) e.weight = e.y === 0 ? (SAFE_PRIOR * examples.length) / safe : ((1 - SAFE_PRIOR) * examples.length) / unsafe;
+  return { examples, sources };
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function train(examples: readonly Example[], seed: number): ClassifierModel {
+  const k = CLASSES.length;
+  const w = new Float32Array(k * BUCKETS);
+  const b = new Float32Array(k);
+  // Adam moments, lazily updated per touched slot (sparse features).
+  const m = new Float32Array(k * BUCKETS);
+  const v = new Float32Array(k * BUCKETS);
+  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  // The bias is the prior, fixed: a prompt with no known feature scores EMPTY_UNSAFE unsafe,
+  // so the weights alone must carry the evidence.
+  b[0] = Math.log(1 - EMPTY_UNSAFE);
+  for (let c = 1; c < k; c++) b[c] = Math.log(EMPTY_UNSAFE / (k - 1));
+  const model: ClassifierModel = { buckets: BUCKETS, weights: w, bias: b, threshold: 0.5 };
+  const order = examples.map((_, i) => i);
+  const random = rng(seed);
+  let t = 0;
+  for (let epoch = 0; epoch < EPOCHS; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const idx of order) {
+      const ex = examples[idx]!;
+      const p = probabilities(model, ex.slots);
+      t++;
+      const c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
+      for (let c = 0; c < k; c++) {
+        const g = (p[c]! - (c === ex.y ? 1 : 0)) * ex.weight;
+        const row = c * BUCKETS;
+        for (const s of ex.slots) {
+          const gi = g + L2 * w[row + s]!;
+          m[row + s] = b1 * m[row + s]! + (1 - b1) * gi;
+          v[row + s] = b2 * v[row + s]! + (1 - b2) * gi * gi;
+          w[row + s] = w[row + s]! - (LR * (m[row + s]! / c1)) / (Math.sqrt(v[row + s]! / c2) + eps);
+        }
+      }
+    }
+  }
+  return model;
+}
+
+/** Out-of-fold 1 − P(safe) for every example. */
+function crossValidated(examples: readonly Example[]): Float64Array {
+  const out = new Float64Array(examples.length);
+  const fold = examples.map((_, i) => i % FOLDS);
+  for (let f = 0; f < FOLDS; f++) {
+    const model = train(examples.filter((_, i) => fold[i] !== f), 17 + f);
+    examples.forEach((e, i) => {
+      if (fold[i] === f) out[i] = 1 - probabilities(model, e.slots)[0]!;
+    });
+  }
+  return out;
+}
+
+function chooseThreshold(examples: readonly Example[], unsafe: Float64Array): { threshold: number; cvRecall: number; cvFpr: number } {
+  const safeScores = examples.flatMap((e, i) => (e.y === 0 ? [unsafe[i]!] : [])).sort((a, b) => b - a);
+  // The (TARGET_FPR × n)-th highest safe score, just above it.
+  const allowed = Math.floor(TARGET_FPR * safeScores.length);
+  const threshold = Math.min(0.99, Math.max(0.05, (safeScores[allowed] ?? 0) + 1e-6));
+  const unsafeScores = examples.flatMap((e, i) => (e.y !== 0 ? [unsafe[i]!] : []));
+  return {
+    threshold,
+    cvRecall: unsafeScores.filter((s) => s >= threshold).length / unsafeScores.length,
+    cvFpr: safeScores.filter((s) => s >= threshold).length / safeScores.length,
+  };
+}
+
+function quantize(model: ClassifierModel): { scale: number[]; bytes: Uint8Array } {
+  const k = CLASSES.length;
+  const bytes = new Uint8Array(k * BUCKETS);
+  const scale: number[] = [];
+  for (let c = 0; c < k; c++) {
+    let max = 0;
+    for (let i = 0; i < BUCKETS; i++) max = Math.max(max, Math.abs(model.weights[c * BUCKETS + i]!));
+    const s = max / 127 || 1;
+    scale.push(Number(s.toPrecision(8)));
+    for (let i = 0; i < BUCKETS; i++) bytes[c * BUCKETS + i] = Math.round(model.weights[c * BUCKETS + i]! / scale[c]!) & 0xff;
+  }
+  return { scale, bytes };
+}
+
+const { examples, sources } = load();
+const cv = chooseThreshold(examples, crossValidated(examples));
+const model = train(examples, 7);
+const { scale, bytes } = quantize(model);
+const summary = {
+  examples: examples.length,
+  unsafe: examples.filter((e) => e.y !== 0).length,
+  cross_validated: { recall: Number(cv.cvRecall.toFixed(4)), false_positive_rate: Number(cv.cvFpr.toFixed(4)) },
+};
+const text =
+  "// Generated by infra/safety/train-classifier.ts: do not edit (run it to retrain).\n" +
+  `export const TRAINED_ON = ${JSON.stringify({ sources, ...summary }, null, 2)};\n` +
+  `export const MODEL = ${JSON.stringify({
+    buckets: BUCKETS,
+    threshold: Number(cv.threshold.toFixed(6)),
+    scale,
+    bias: Array.from(model.bias, (x) => Number(x.toPrecision(8))),
+    weights: Buffer.from(bytes).toString("base64"),
+  })};\n`;
+
+if (process.argv.includes("--explore")) {
+  console.log(JSON.stringify({ epochs: EPOCHS, l2: L2, lr: LR, safe_prior: SAFE_PRIOR, empty_unsafe: EMPTY_UNSAFE, threshold: cv.threshold, empty: 1 - probabilities(model, [])[0]!, ...summary.cross_validated }));
+} else if (process.argv.includes("--check")) {
+  let have = "";
+  try {
+    have = readFileSync(OUT, "utf8");
+  } catch {}
+  if (have !== text) {
+    console.error(`${OUT.pathname} is not what the training data gives: run node infra/safety/train-classifier.ts`);
+    process.exitCode = 1;
+  }
+} else {
+  writeFileSync(OUT, text);
+  console.log(JSON.stringify({ ...summary, threshold: cv.threshold, sources }, null, 1));
+}
