@@ -7,8 +7,9 @@
  *
  * Quality: per-category precision/recall, recall on unsafe prompts, false-positive rate on
  * safe prompts, for all prompts and for the held-out "test" split separately; then the same
- * for the blind set (blind-v2.jsonl, written by someone who had not seen the filter). Misses
- * are listed for the dev splits only: the test splits are for measuring, never for tuning.
+ * for the blind sets (blind-v2.jsonl, blind-v3.jsonl, written by people who had not seen the
+ * filter). Misses are listed for the dev splits only: held-out sets are for measuring, never
+ * for tuning.
  * Throughput: moderate() over the whole evaluation set, repeated for ~2 s after a warm-up,
  * on this (single) thread: prompts/s and the mean prompt length.
  *
@@ -17,7 +18,7 @@
 import { createModerator, moderate } from "../src/safety/moderate.ts";
 import { parseJsonl, score, type Scores } from "../safety-eval/evaluate.ts";
 import { PROMPTS_JSONL } from "../safety-eval/prompts.data.ts";
-import { BLIND_JSONL } from "../safety-eval/blind.data.ts";
+import { BLIND3_JSONL, BLIND_JSONL } from "../safety-eval/blind.data.ts";
 
 const argv = (globalThis as { process?: { argv: string[] } }).process?.argv ?? [];
 const asJson = argv.includes("--json");
@@ -30,6 +31,8 @@ const dev = score(items.filter((i) => i.split !== "test"), (t) => moderate(t));
 const blindItems = parseJsonl(BLIND_JSONL);
 const blindDev = score(blindItems.filter((i) => i.split === "dev"), (t) => moderate(t));
 const blindTest = score(blindItems.filter((i) => i.split === "test"), (t) => moderate(t));
+const blind3Items = parseJsonl(BLIND3_JSONL);
+const blind3 = score(blind3Items, (t) => moderate(t));
 // The same sets with the lexicons alone (no classifier), side by side.
 const lexicons = createModerator({ classifier: false });
 const lexOnly = (subset: typeof items) => score(subset, (t) => lexicons.moderate(t));
@@ -37,6 +40,7 @@ const comparison = [
   ["first set, held-out split", items.filter((i) => i.split === "test")],
   ["blind set, dev half", blindItems.filter((i) => i.split === "dev")],
   ["blind set, test half", blindItems.filter((i) => i.split === "test")],
+  ["third set (held out)", blind3Items],
 ].map(([name, subset]) => ({ name: name as string, lexicons: lexOnly(subset as typeof items), combined: score(subset as typeof items, (t) => moderate(t)) }));
 
 // Throughput.
@@ -69,6 +73,7 @@ if (asJson) {
         test: slim(test),
         blind_dev: slim(blindDev),
         blind_test: slim(blindTest),
+        blind3: slim(blind3),
         lexicons_vs_combined: comparison.map((c) => ({
           set: c.name,
           lexicons: { recall: c.lexicons.recall, falsePositiveRate: c.lexicons.falsePositiveRate },
@@ -99,7 +104,8 @@ if (asJson) {
   table("dev split", dev);
   table("held-out test split", test);
   table("blind set, dev split", blindDev);
-  table("blind set, test split", blindTest);
+  table("blind set, test split (training data since the third set)", blindTest);
+  table("third set (blind-v3, held out)", blind3);
   console.log("\nlexicons alone vs lexicons + classifier (recall on unsafe / false positives on safe):");
   for (const c of comparison)
     console.log(`  ${c.name.padEnd(28)} ${pct(c.lexicons.recall).padStart(7)} / ${pct(c.lexicons.falsePositiveRate).padStart(6)}   →   ${pct(c.combined.recall).padStart(7)} / ${pct(c.combined.falsePositiveRate).padStart(6)}`);

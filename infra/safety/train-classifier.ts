@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLASSES, featureSlots, probabilities, type ClassifierModel } from "../../edge/src/safety/classifier.ts";
-import { BLIND_JSONL } from "../../edge/safety-eval/blind.data.ts";
+import { BLIND3_JSONL, BLIND_JSONL } from "../../edge/safety-eval/blind.data.ts";
 import { PROMPTS_JSONL } from "../../edge/safety-eval/prompts.data.ts";
 
 /**
@@ -12,9 +12,11 @@ import { PROMPTS_JSONL } from "../../edge/safety-eval/prompts.data.ts";
  *   node infra/safety/train-classifier.ts --check  # exits 1 if that file is not what it would write
  *
  * Data: every labelled prompt in edge/safety-train/*.jsonl (written for training by authors
- * who had not seen the filter or the evaluation sets), plus the "dev" halves of the two
- * evaluation sets. The "test" halves are never read for training or for choosing the
- * threshold: they are what the classifier is measured on (edge/bench/safety.ts).
+ * who had not seen the filter or the evaluation sets), the "dev" half of the first evaluation
+ * set and all of the second (blind-v2; its test half retired as held-out when the third set
+ * came). The held-out sets, the first set's "test" half and the third set (blind-v3), are never
+ * read for training or for choosing the threshold: they are what the classifier is measured
+ * on (edge/bench/safety.ts).
  *
  * Model: softmax regression over CLASSES, hashed features, L2, Adam, a fixed number of epochs
  * in a seeded order; safe prompts weigh SAFE_PRIOR of the total. The biases are not learned:
@@ -63,12 +65,12 @@ function load(): { examples: Example[]; sources: { name: string; sha256: string;
     sources.push({ name, sha256: createHash("sha256").update(text).digest("hex"), n: kept.length });
   };
   // Never train on a prompt that is also in a held-out half, whoever wrote it.
-  const heldOut = new Set([PROMPTS_JSONL, BLIND_JSONL].flatMap((t) => t.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; split: string }))
+  const heldOut = new Set([PROMPTS_JSONL, BLIND3_JSONL].flatMap((t) => t.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; split: string }))
     .filter((o) => o.split === "test").map((o) => o.text.trim().toLowerCase()));
   const dir = TRAIN_DIR.pathname;
   for (const f of readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort()) take(`edge/safety-train/${f}`, readFileSync(join(dir, f), "utf8"), () => true);
   take("edge/safety-eval/prompts.jsonl (dev)", PROMPTS_JSONL, (o) => o.split === "dev");
-  take("edge/safety-eval/blind-v2.jsonl (dev)", BLIND_JSONL, (o) => o.split === "dev");
+  take("edge/safety-eval/blind-v2.jsonl (dev and retired test)", BLIND_JSONL, () => true);
   const seen = new Set<string>();
   const examples: Example[] = [];
   for (const r of rows) {
@@ -175,7 +177,15 @@ function quantize(model: ClassifierModel): { scale: number[]; bytes: Uint8Array 
 }
 
 const { examples, sources } = load();
-const cv = chooseThreshold(examples, crossValidated(examples));
+const oof = crossValidated(examples);
+const cv = chooseThreshold(examples, oof);
+if (process.argv.includes("--cv-errors")) {
+  // The training data's cross-validated mistakes: what the next data should cover.
+  examples.forEach((e, i) => {
+    const wrong = e.y === 0 ? oof[i]! >= cv.threshold : oof[i]! < cv.threshold;
+    if (wrong) console.log(`${e.y === 0 ? "FP" : "FN"} ${oof[i]!.toFixed(2)} [${CLASSES[e.y]}] ${e.text}`);
+  });
+}
 const model = train(examples, 7);
 const { scale, bytes } = quantize(model);
 const summary = {

@@ -119,6 +119,23 @@ interface Hit {
   end: number;
 }
 
+/**
+ * A term right after a negation is not asked for: "no gore", "without nudity", "无血腥",
+ * "不展示血腥" (the lexicon terms, not the combination rules). Another mention of the same
+ * term without one is still a match.
+ */
+const NEGATORS_EN = new Set(["no", "not", "without", "zero", "non"]);
+const NEGATORS_ZH = ["不展示", "不含", "没有", "无", "不"];
+
+function negated(text: string, start: number): boolean {
+  let i = start;
+  while (i > 0 && text.charCodeAt(i - 1) === 32) i--;
+  for (const n of NEGATORS_ZH) if (text.endsWith(n, i)) return true;
+  let j = i;
+  while (j > 0 && isWordChar(text.charCodeAt(j - 1))) j--;
+  return NEGATORS_EN.has(text.slice(j, i));
+}
+
 const AGE_EN = /(?:^|[^0-9])(1[0-7]|[1-9])\s*-?\s*(?:yo|y\/o|yrs?[\s-]*old|years?[\s-]*old|year[\s-]*olds)(?![a-z])/;
 const AGE_ZH = /(?:^|[^0-9])(1[0-7]|[1-9])\s*(?:岁|周岁)|(?:^|[^十二三四五六七八九])(?:十[一二三四五六七]|[一二三四五六七八九两])\s*(?:岁|周岁)/;
 
@@ -235,6 +252,7 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
           groupsSeen[h.info.rule!]! |= h.info.groupBit!;
           continue;
         }
+        if (negated(form.text, h.start)) continue;
         const start = form.src[h.start]!;
         const last = form.src[h.end - 1]!;
         const hi = input.charCodeAt(last);

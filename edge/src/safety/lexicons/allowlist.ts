@@ -26,6 +26,14 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   { phrase: "corpse flower" }, { phrase: "corpse bride" }, { phrase: "corpse reviver" },
   { phrase: "massacre the competition" },
   { phrase: "杀人鲸" }, { phrase: "杀人游戏" }, { phrase: "剧本杀人" },
+  { phrase: "大屠杀纪念" }, { phrase: "holocaust memorial" }, { phrase: "holocaust museum" },
+  // illegal_dangerous (and the attack + crowded place rule)
+  { phrase: "bomb sniffing" }, { phrase: "bomb squad" }, { phrase: "bomb disposal" },
+  // 炸 is also "deep-fry": dishes and cooking, never explosives
+  { phrase: "炸薯条" }, { phrase: "炸鸡" }, { phrase: "油炸" }, { phrase: "炸酱面" }, { phrase: "炸串" }, { phrase: "炸虾" },
+  { phrase: "炸鱼" }, { phrase: "炸丸子" }, { phrase: "炸春卷" }, { phrase: "炸猪排" }, { phrase: "炸油条" }, { phrase: "干炸" }, { phrase: "酥炸" },
+  // hate: "spic" + the "es" inflection would match "spices"
+  { phrase: "spice" }, { phrase: "spices" }, { phrase: "spicy" },
   // sexual
   { phrase: "nude lipstick" }, { phrase: "nude lip" }, { phrase: "nude color" },
   { phrase: "nude colour" }, { phrase: "nude colors" }, { phrase: "nude tones" },
@@ -37,6 +45,7 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   { phrase: "intercourse pennsylvania" },
   // self_harm
   { phrase: "suicide prevention" }, { phrase: "suicide hotline" }, { phrase: "suicide awareness" },
+  { phrase: "防自杀" }, { phrase: "预防自杀" }, { phrase: "自杀干预" }, { phrase: "自杀预防" },
   { phrase: "suicide squad" }, { phrase: "suicide crisis line" }, { phrase: "suicide crisis" },
   { phrase: "预防自杀" }, { phrase: "自杀干预" }, { phrase: "想死你" }, { phrase: "想死我了" },
   { phrase: "跳楼价" }, { phrase: "跳楼大甩卖" },
