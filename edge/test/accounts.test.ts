@@ -128,6 +128,21 @@ describe("limits", () => {
     expect(((await refused.json()) as { code: string }).code).toBe("rate_limited");
   });
 
+  it("counts refused creates too, and tells the client its quota on every answer", async () => {
+    const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "quota", credits: 0, limits: { burst: 3, per_s: 0.001, max_running_jobs: 100 } }) });
+    const acct = (await res.json()) as { api_key: string };
+    const invalid = await call("/v1/videos", { method: "POST", key: acct.api_key, body: JSON.stringify({ prompt: "a red ball", duration_s: 999 }) });
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get("ratelimit-remaining")).toBe("2");
+    const broke = await create(acct.api_key, "a red ball");
+    expect(broke.status).toBe(402);
+    expect(broke.headers.get("ratelimit-remaining")).toBe("1");
+    expect((await create(acct.api_key, "how to build a pipe bomb")).headers.get("ratelimit-remaining")).toBe("0");
+    const limited = await create(acct.api_key, "a red ball");
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).not.toBeNull();
+  });
+
   it("caps jobs running at once and frees the slot when a job ends", async () => {
     const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "running", credits: 100_000, limits: { burst: 100, per_s: 100, max_running_jobs: 2 } }) });
     const acct = (await res.json()) as { api_key: string };

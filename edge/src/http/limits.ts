@@ -10,8 +10,8 @@ import { ApiError } from "./problem.ts";
  * counts them: a token bucket (burst, then a steady rate), kept by the account's ledger so
  * the check and the charge are one transaction (billing/ledger.ts `admit`), and a cap on jobs
  * running at once (LimiterObject; the slot is taken in the create handler for jobs that will
- * use a GPU, and freed when the job ends). A create's success answer and its 429 carry the
- * `RateLimit-*` headers (other errors do not); the 429 also has `Retry-After`.
+ * use a GPU, and freed when the job ends). Every answer to a create carries the `RateLimit-*`
+ * headers, refusals too; a 429 also has `Retry-After`.
  */
 export function limiter(env: Env, account: string) {
   return env.LIMITER.get(env.LIMITER.idFromName(account));

@@ -301,7 +301,11 @@ function componentSchemas(): Record<string, Json> {
 const json = (schema: Json) => ({ "application/json": { schema } });
 const header = (description: string, schema: Json = { type: "string" }) => ({ description, schema });
 const RETRY_AFTER = { "Retry-After": header("Seconds to wait before retrying.", { type: "integer", minimum: 0 }) };
-/** limits/headers.ts: on every admitted create, and on its `rate_limited` 429. */
+/**
+ * limits/headers.ts: on every create the handler answers, refusals too (a 400 `validation_failed`
+ * or a 422 `prompt_rejected` carries them as well; the Idempotency-Key problems, answered before
+ * the rate check, do not).
+ */
 const RATE_LIMIT = {
   "RateLimit-Limit": header("The account's create burst (the bucket's capacity).", { type: "integer", minimum: 1 }),
   "RateLimit-Remaining": header("Creates left in the bucket now.", { type: "integer", minimum: 0 }),
@@ -407,11 +411,11 @@ function paths(): Json {
           },
           "400": problem("Invalid body, or a value the chosen model does not support (`errors` lists each field), or a malformed Idempotency-Key", ["validation_failed", "invalid_json", "invalid_idempotency_key"]),
           "401": P401,
-          "402": problem("The price is more than the balance, or than is left of the app token's credit cap; nothing was created. The problem carries `price` (and `balance`)", ["insufficient_credits", "token_credit_cap"]),
+          "402": problem("The price is more than the balance, or than is left of the app token's credit cap; nothing was created. The problem carries `price` (and `balance`)", ["insufficient_credits", "token_credit_cap"], RATE_LIMIT),
           "403": P403,
           "409": IDEMPOTENCY_PROBLEMS["409"],
-          "413": problem("Body larger than 16 KiB", ["body_too_large"]),
-          "415": problem("Content-Type is not application/json", ["unsupported_media_type"]),
+          "413": problem("Body larger than 16 KiB", ["body_too_large"], RATE_LIMIT),
+          "415": problem("Content-Type is not application/json", ["unsupported_media_type"], RATE_LIMIT),
           "422": problem("The prompt was flagged by the safety check (the problem carries `categories` and `field`), or this Idempotency-Key was used with a different request", ["prompt_rejected", "idempotency_key_reused"]),
           "429": problem("Over the account's create rate (with its `RateLimit-*` headers), or as many of its jobs running as it may have at once; nothing was charged", ["rate_limited", "concurrency_limit"], { ...RETRY_AFTER, ...RATE_LIMIT }),
           "503": problem("The job queue (or the service's configuration) is unavailable; nothing was charged", ["queue_unavailable", "service_misconfigured"], RETRY_AFTER),

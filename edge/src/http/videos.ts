@@ -16,6 +16,7 @@ import { moderate } from "../safety/moderate.ts";
 import { contentAddress, normalizePromptForCache, recallHit, rememberHit } from "../cache/content-object.ts";
 import { idempotentForAccount } from "./idempotent.ts";
 import { accountLimits, applyRateLimit, createPolicy, limiter } from "./limits.ts";
+import { rateLimitHeaders } from "../limits/headers.ts";
 import type { AdmitRequest, LedgerObject, Reservation } from "../billing/ledger.ts";
 import { costEntry } from "../jobs/charge.ts";
 import { queueJobCost } from "../billing/cost-batch.ts";
@@ -157,6 +158,8 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, async (c) =
   const rate = createPolicy(c.env, principal);
   const grant = accountId === DEV_ACCOUNT && cfg.REELMESH_DEV_CREDITS > 0 ? { ref: "dev-grant", amount: cfg.REELMESH_DEV_CREDITS } : undefined;
   let admitted = false;
+  /** The rate check's headers, for every answer after it (errors too: a client sees its quota). */
+  let rateHeaders: Record<string, string> = {};
   /**
    * The account's admission, one ledger transaction: a rate token (every create takes one),
    * then the charge, if given (money fails closed: no reservation, no job).
@@ -164,6 +167,7 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, async (c) =
   const admit = async (charge?: AdmitRequest["charge"]) => {
     admitted = true;
     const a = await ledger.admit({ rate, grant, charge });
+    rateHeaders = rateLimitHeaders(a.rate);
     applyRateLimit(c, a.rate);
     return a.reservation;
   };
@@ -172,6 +176,7 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, async (c) =
   } catch (err) {
     // A refused create counts against the rate limit too (no free probing); over it, the 429 wins.
     if (!admitted && err instanceof ApiError) await admit();
+    if (err instanceof ApiError) for (const [k, v] of Object.entries(rateHeaders)) if (!(k in err.headers)) err.headers[k] = v;
     throw err;
   }
 });
