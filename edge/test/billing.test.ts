@@ -130,29 +130,6 @@ describe("the ledger", () => {
     expect(usage).toMatchObject({ spent: 12, reserved: 0 });
   });
 
-  it("discards only a job born finished (a refused hit), never a queued or running one", async () => {
-    const a = await account(1000);
-    const jobs = (env as unknown as Env).JOBS;
-    const queued = (await (await create(a.api_key, { prompt: "a queued cube" })).json()) as { id: string };
-    const qStub = jobs.get(jobs.idFromName(queued.id));
-    const record = (await qStub.get())!;
-    await qStub.discard();
-    expect((await qStub.get())?.status).toBe("queued");
-    // The same record as a hit that was refused: stored, then forgotten with its feed and alarm.
-    const hitId = `vid_${"0".repeat(10)}${crypto.randomUUID().replace(/-/g, "").slice(0, 16).replace(/[ilou]/g, "0")}`;
-    const hit = { ...record, id: hitId, status: "succeeded", cache: "hit", follows: queued.id, completed_at: new Date().toISOString() } as typeof record;
-    const hStub = jobs.get(jobs.idFromName(hitId));
-    expect((await hStub.create(hit)).charged).toBe(record.price.credits);
-    expect((await hStub.get())?.status).toBe("succeeded");
-    await hStub.discard();
-    expect(await hStub.get()).toBeNull();
-    const { runInDurableObject } = await import("cloudflare:test");
-    await runInDurableObject(hStub, async (_instance, state) => {
-      expect(await state.storage.getAlarm()).toBeNull();
-      expect((await state.storage.list()).size).toBe(0);
-    });
-  });
-
   it("keeps its running totals equal to the sums of its entries, per account and per app token", async () => {
     const ledger = ledgerOf(`acct-totals-${crypto.randomUUID()}`);
     await ledger.credit("grant", 100);
@@ -183,6 +160,16 @@ describe("the ledger", () => {
     expect(await ledger.admit({ rate, charge: { ref: "j8", price: 1, meta: meta(null) } })).toMatchObject({ rate: { allowed: false }, reservation: null });
     const entries = (await ledger.entries()).filter((e) => ["j6", "j7", "j8"].includes(e.ref));
     expect(entries.map((e) => [e.ref, e.kind, e.amount])).toEqual([["j7", "reserve", -1], ["j7", "settle", 0]]);
+    // A hit's record is kept only with its charge, in the same transaction.
+    const hit = (id: string) => ({ id, expires_at: new Date(Date.now() + 60_000).toISOString() }) as unknown as import("../src/jobs/record.ts").JobRecord;
+    const roomy = { capacity: 10, refillPerS: 1, name: "hits" };
+    await ledger.admit({ rate: roomy, charge: { ref: "h1_h", price: 1_000_000, meta: meta(null), settle: true }, hit: hit("h1_h") });
+    expect(await ledger.hit("h1_h")).toBeNull();
+    await ledger.admit({ rate: roomy, charge: { ref: "h2_h", price: 1, meta: meta(null), settle: true }, hit: hit("h2_h") });
+    expect(await ledger.hit("h2_h")).toMatchObject({ id: "h2_h", bytes_served: 0, expired: false });
+    await ledger.addHitServed([{ id: "h2_h", bytes: 7 }, { id: "h2_h", bytes: 5 }]);
+    expect((await ledger.hit("h2_h"))?.bytes_served).toBe(12);
+    expect((await ledger.hit("h2_h", Date.now() + 61_000))?.expired).toBe(true);
   });
 
   it("holds an app token to its credit cap", async () => {

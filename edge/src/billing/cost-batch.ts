@@ -5,7 +5,8 @@ import type { JobCost } from "./costs.ts";
  * Cost records written from the request path (a cache hit's cost, bytes served by media
  * responses), gathered per isolate and sent to the one CostsObject as a single call per
  * FLUSH_MS, instead of one call per job or per segment: that object is shared by the whole
- * service, and media responses are many.
+ * service, and media responses are many. The bytes served by hits kept in a ledger go to
+ * their account's ledger the same way (one call per account per flush).
  *
  * The request that opens a batch owns its flush (its `waitUntil` keeps the isolate alive
  * until the call is answered); requests that add to an open batch only hand over plain data,
@@ -18,17 +19,23 @@ const MAX_PENDING = 10_000;
 interface Batch {
   jobs: JobCost[];
   served: Map<string, number>;
+  /** account → hit id → bytes. */
+  hitServed: Map<string, Map<string, number>>;
 }
 
 let open: Batch | null = null;
 
 function batch(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Batch {
   if (open) return open;
-  const b: Batch = (open = { jobs: [], served: new Map() });
+  const b: Batch = (open = { jobs: [], served: new Map(), hitServed: new Map() });
   ctx.waitUntil(
     new Promise((r) => setTimeout(r, FLUSH_MS)).then(async () => {
       if (open === b) open = null;
       const served = [...b.served].map(([day, bytes]) => ({ day, bytes }));
+      await Promise.all([...b.hitServed].map(([account, hits]) =>
+        env.LEDGER.get(env.LEDGER.idFromName(account)).addHitServed([...hits].map(([id, bytes]) => ({ id, bytes }))).catch((err: unknown) => {
+          console.error(JSON.stringify({ msg: "hit bytes served not counted", account, error: (err as Error).message }));
+        })));
       try {
         await env.COSTS.get(env.COSTS.idFromName("costs")).recordMany(b.jobs, served);
       } catch (err) {
@@ -51,4 +58,12 @@ export function queueServed(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, 
   if (bytes <= 0) return;
   const b = batch(env, ctx);
   b.served.set(day, (b.served.get(day) ?? 0) + bytes);
+}
+
+export function queueHitServed(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, account: string, hitId: string, bytes: number): void {
+  if (bytes <= 0) return;
+  const b = batch(env, ctx);
+  let hits = b.hitServed.get(account);
+  if (!hits) b.hitServed.set(account, (hits = new Map()));
+  hits.set(hitId, (hits.get(hitId) ?? 0) + bytes);
 }

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { createBucketTable, takeTokens, type LimitPolicy, type TakeResult } from "../limits/bucket.ts";
+import type { JobRecord } from "../jobs/record.ts";
 
 /**
  * One account's credits (issue 6): an append-only ledger in the account's Durable Object
@@ -22,6 +23,10 @@ import { createBucketTable, takeTokens, type LimitPolicy, type TakeResult } from
  * takes a rate token and reserves (or, for a cache hit, charges) in one transaction, so the
  * create path pays one round trip for both and never has to give back a charge because the
  * rate check refused after it.
+ *
+ * A cache hit without a webhook is kept here too (`hits`): born finished, charged in the same
+ * transaction that admits it, never changed after but for the bytes it serves. Every create of
+ * an account passes through this object anyway, so a hit adds no object and no round trip.
  */
 export interface Reservation {
   ok: boolean;
@@ -31,6 +36,9 @@ export interface Reservation {
   /** `balance` or `token_cap` when refused. */
   reason?: "balance" | "token_cap";
 }
+
+/** How long a hit's record outlives its outputs (it answers 410 meanwhile). */
+const HIT_KEEP_MS = 30 * 24 * 3600 * 1000;
 
 export interface ReserveMeta {
   tier: string;
@@ -46,6 +54,8 @@ export interface AdmitRequest {
   grant?: { ref: string; amount: number };
   /** Reserve `price` for job `ref`; `settle`: charge it whole at once (a cache hit, born finished). */
   charge?: { ref: string; price: number; meta: ReserveMeta; settle?: boolean };
+  /** With a settled charge: the hit's record (its id is `charge.ref`), stored if charged. */
+  hit?: JobRecord;
 }
 
 export interface Admission {
@@ -88,6 +98,8 @@ export class LedgerObject extends DurableObject<Env> {
          WHERE r.kind = 'reserve' AND r.token IS NOT NULL GROUP BY r.token`);
     }
     createBucketTable(this.sql);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS hits (id TEXT PRIMARY KEY, record TEXT NOT NULL, served INTEGER NOT NULL DEFAULT 0, expires_ms INTEGER NOT NULL)");
+    this.sql.exec("CREATE INDEX IF NOT EXISTS hits_expiry ON hits (expires_ms)");
   }
 
   private balanceNow(): number {
@@ -138,7 +150,29 @@ export class LedgerObject extends DurableObject<Env> {
     const { ref, price, meta, settle } = req.charge;
     const reservation = this.reserveNow(ref, price, meta);
     if (reservation.ok && settle) this.settleNow(ref, price);
+    if (reservation.ok && settle && req.hit) {
+      this.pruneHits(nowMs);
+      this.sql.exec("INSERT OR IGNORE INTO hits (id, record, expires_ms) VALUES (?, ?, ?)", ref, JSON.stringify(req.hit), Date.parse(req.hit.expires_at!));
+    }
     return { rate, reservation };
+  }
+
+  /** A hit kept here, with the bytes it has served and whether its outputs have expired. */
+  async hit(id: string, nowMs = Date.now()): Promise<JobRecord | null> {
+    const row = this.sql.exec<{ record: string; served: number; expires_ms: number }>("SELECT record, served, expires_ms FROM hits WHERE id = ?", id).toArray()[0];
+    if (!row) return null;
+    const job = JSON.parse(row.record) as JobRecord;
+    return { ...job, bytes_served: Number(row.served), expired: Number(row.expires_ms) <= nowMs };
+  }
+
+  /** Bytes the edge served for hits kept here (batched per isolate, cost-batch.ts). */
+  async addHitServed(entries: readonly { id: string; bytes: number }[]): Promise<void> {
+    for (const e of entries) this.sql.exec("UPDATE hits SET served = served + ? WHERE id = ?", e.bytes, e.id);
+  }
+
+  /** Hits whose outputs expired over 30 days ago are forgotten (then 404, like any unknown id); a few per admit. */
+  private pruneHits(nowMs: number): void {
+    this.sql.exec("DELETE FROM hits WHERE id IN (SELECT id FROM hits WHERE expires_ms < ? LIMIT 20)", nowMs - HIT_KEEP_MS);
   }
 
   private reserveNow(jobId: string, price: number, meta: ReserveMeta): Reservation {

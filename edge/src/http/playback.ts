@@ -7,8 +7,11 @@ import { verifyPlaybackToken } from "../playback/token.ts";
 import { bearerKey, principalFor, type AuthVariables, type Principal } from "./auth.ts";
 import { ApiError } from "./problem.ts";
 import { jobStub, loadJob, origin } from "./videos.ts";
-import { queueServed } from "../billing/cost-batch.ts";
-import { outputKeys, outputPrefix } from "../../../shared/layout.ts";
+import { queueHitServed, queueServed } from "../billing/cost-batch.ts";
+import { outputKeys } from "../../../shared/layout.ts";
+import { isHitId } from "../../../shared/ids.ts";
+import { finishedFeed } from "../jobs/feed.ts";
+import type { JobRecord } from "../jobs/record.ts";
 
 /**
  * Playback: the playlist and the files it names, proxied from S3 rather than redirected to
@@ -22,14 +25,18 @@ export const playback = new Hono<App>();
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-/** Who may read this job's media: returns the query string to propagate, or throws 401/404. */
-async function authorize(c: Context<App>, id: string): Promise<{ query: string; account: Principal | null }> {
+/**
+ * Who may read this job's media: returns the query string to propagate, the caller (null for
+ * a playback token) and the account a hit's token names, or throws 401/404.
+ */
+async function authorize(c: Context<App>, id: string): Promise<{ query: string; account: Principal | null; tokenAccount: string | null }> {
   const token = c.req.query("token");
   if (token !== undefined) {
-    if (!(await verifyPlaybackToken(edgeConfig(c.env).REELMESH_PLAYBACK_SECRET, id, token))) {
+    const valid = await verifyPlaybackToken(edgeConfig(c.env).REELMESH_PLAYBACK_SECRET, id, token);
+    if (!valid) {
       throw new ApiError(401, "invalid_playback_token", "Playback token invalid or expired", "Fetch the video again for a fresh playback URL.");
     }
-    return { query: `?token=${token}`, account: null };
+    return { query: `?token=${token}`, account: null, tokenAccount: valid.account };
   }
   const account = await principalFor(c.env, bearerKey(c.req.header("authorization")));
   if (!account) {
@@ -38,13 +45,13 @@ async function authorize(c: Context<App>, id: string): Promise<{ query: string; 
     });
   }
   if (!account.scopes.has("videos:read")) throw new ApiError(403, "insufficient_scope", "Missing scope", "This call needs the videos:read scope.");
-  return { query: "", account };
+  return { query: "", account, tokenAccount: null };
 }
 
 playback.get("/:id/stream.m3u8", async (c) => {
   const id = c.req.param("id");
-  const { query, account } = await authorize(c, id);
-  const job = await loadJob(c, id, account);
+  const { query, account, tokenAccount } = await authorize(c, id);
+  const job = await loadJob(c, id, account, tokenAccount);
   return c.body(renderPlaylist(job, query), 200, {
     "content-type": "application/vnd.apple.mpegurl",
     // A growing playlist must be re-fetched; a finished one never changes again.
@@ -52,11 +59,12 @@ playback.get("/:id/stream.m3u8", async (c) => {
   });
 });
 
-/** Bytes served, per day, for the cost report (after the response; never delays it). */
-function countServed(c: Context<App>, bytes: number): void {
+/** Bytes served, per day for the cost report and per job for its view (after the response; never delays it). */
+function countServed(c: Context<App>, job: JobRecord, bytes: number): void {
   if (bytes <= 0) return;
   queueServed(c.env, c.executionCtx, new Date().toISOString().slice(0, 10), bytes);
-  c.executionCtx.waitUntil(jobStub(c.env, c.req.param("id")!).addServed(bytes).catch(() => {}));
+  if (isHitId(job.id)) queueHitServed(c.env, c.executionCtx, job.account_id, job.id, bytes);
+  else c.executionCtx.waitUntil(jobStub(c.env, job.id).addServed(bytes).catch(() => {}));
 }
 
 /**
@@ -66,12 +74,14 @@ function countServed(c: Context<App>, bytes: number): void {
  */
 playback.get("/:id/events", async (c) => {
   const id = c.req.param("id");
-  const { query, account } = await authorize(c, id);
-  await loadJob(c, id, account);
+  const { query, account, tokenAccount } = await authorize(c, id);
+  const job = await loadJob(c, id, account, tokenAccount);
+  const lastEventId = c.req.header("last-event-id") ?? c.req.query("last_event_id");
+  // A hit kept in the ledger has one event, its completion, and no object to stream from.
+  if (isHitId(id)) return finishedFeed(job, `${origin(c)}/v1/videos/${id}`, query, Number(lastEventId ?? 0) || 0);
   const target = new URL("https://job/events");
   target.searchParams.set("base", `${origin(c)}/v1/videos/${id}`);
   target.searchParams.set("query", query);
-  const lastEventId = c.req.header("last-event-id") ?? c.req.query("last_event_id");
   if (lastEventId) target.searchParams.set("last_event_id", lastEventId);
   return jobStub(c.env, id).fetch(target.toString());
 });
@@ -80,8 +90,8 @@ playback.get("/:id/events", async (c) => {
 playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", async (c) => {
   const id = c.req.param("id");
   const file = c.req.param("file");
-  const { account } = await authorize(c, id);
-  const job = await loadJob(c, id, account);
+  const { account, tokenAccount } = await authorize(c, id);
+  const job = await loadJob(c, id, account, tokenAccount);
   let key: string | undefined;
   let type = "video/iso.segment";
   if (file === "init.mp4") {
@@ -96,7 +106,8 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
       });
     }
   } else if (file === "poster.jpg") {
-    key = contiguousChunks(job).length > 0 ? outputKeys.poster(outputPrefix(id)) : undefined;
+    // Under the outputs' prefix: a joined job's or a hit's poster is its leader's.
+    key = contiguousChunks(job).length > 0 ? outputKeys.poster(job.output_prefix) : undefined;
     type = "image/jpeg";
   } else {
     const index = Number(file.slice(4, 9));
@@ -113,7 +124,7 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
     if (hit) {
       const headers = new Headers(hit.headers);
       headers.set("x-cache", "HIT");
-      countServed(c, Number(headers.get("content-length") ?? 0));
+      countServed(c, job, Number(headers.get("content-length") ?? 0));
       return new Response(hit.body, { status: 200, headers });
     }
   }
@@ -132,7 +143,7 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
     const v = upstream.headers.get(h);
     if (v) headers.set(h, v);
   }
-  countServed(c, Number(headers.get("content-length") ?? 0));
+  countServed(c, job, Number(headers.get("content-length") ?? 0));
   if (range || upstream.status !== 200) return new Response(upstream.body, { status: upstream.status, headers });
   const [forCache, forClient] = upstream.body!.tee();
   c.executionCtx.waitUntil(caches.default.put(cacheKey, new Response(forCache, { status: 200, headers })).catch(() => {}));

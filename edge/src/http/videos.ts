@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import { newJobId, JOB_ID_PATTERN } from "../../../shared/ids.ts";
+import { hitIdFor, isHitId, newJobId, JOB_ID_PATTERN } from "../../../shared/ids.ts";
 import { outputPrefix } from "../../../shared/layout.ts";
 import { MODELS, frameSize, type ModelSpec } from "../../../shared/models.ts";
 import type { JobMessage } from "../../../shared/schemas/job-message.ts";
@@ -42,10 +42,18 @@ export function jobStub(env: Env, id: string) {
 
 /**
  * A job the caller may see, or 404: another account's job, or another end user's job for an
- * app token, is indistinguishable from none. `null`: a playback token already scoped to `id`.
+ * app token, is indistinguishable from none. `who` null: a playback token already scoped to
+ * `id` (for a hit kept in a ledger, `tokenAccount` names the account it named).
  */
-export async function loadJob(c: Context<App>, id: string, who: Principal | null): Promise<JobRecord> {
-  const job = JOB_ID_PATTERN.test(id) ? await jobStub(c.env, id).get() : null;
+export async function loadJob(c: Context<App>, id: string, who: Principal | null, tokenAccount: string | null = null): Promise<JobRecord> {
+  let job: JobRecord | null = null;
+  if (JOB_ID_PATTERN.test(id)) {
+    if (!isHitId(id)) job = await jobStub(c.env, id).get();
+    else {
+      const account = who?.accountId ?? tokenAccount;
+      if (account) job = await c.env.LEDGER.get(c.env.LEDGER.idFromName(account)).hit(id);
+    }
+  }
   const hidden = who !== null && (job?.account_id !== who.accountId || (who.subject !== null && job?.subject !== who.subject));
   if (!job || hidden) {
     throw new ApiError(404, "video_not_found", "Video not found", `No video ${id} in this account.`);
@@ -102,7 +110,7 @@ function modelErrors(req: CreateVideoRequest, spec: ModelSpec, allowPrivate: boo
 
 export async function jobView(c: Context<App>, job: JobRecord) {
   const base = `${origin(c)}/v1/videos/${job.id}`;
-  const token = await issuePlaybackToken(edgeConfig(c.env).REELMESH_PLAYBACK_SECRET, job.id);
+  const token = await issuePlaybackToken(edgeConfig(c.env).REELMESH_PLAYBACK_SECRET, job.id, undefined, isHitId(job.id) ? job.account_id : null);
   const ready = contiguousChunks(job).length;
   return {
     id: job.id,
@@ -164,9 +172,9 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, async (c) =
    * The account's admission, one ledger transaction: a rate token (every create takes one),
    * then the charge, if given (money fails closed: no reservation, no job).
    */
-  const admit = async (charge?: AdmitRequest["charge"]) => {
+  const admit = async (charge?: AdmitRequest["charge"], hit?: JobRecord) => {
     admitted = true;
-    const a = await ledger.admit({ rate, grant, charge });
+    const a = await ledger.admit({ rate, grant, charge, hit });
     rateHeaders = rateLimitHeaders(a.rate);
     applyRateLimit(c, a.rate);
     return a.reservation;
@@ -185,7 +193,7 @@ async function createVideo(c: Context<App>, ctx: {
   cfg: ReturnType<typeof edgeConfig>;
   principal: Principal;
   ledger: DurableObjectStub<LedgerObject>;
-  admit: (charge?: AdmitRequest["charge"]) => Promise<Reservation | null>;
+  admit: (charge?: AdmitRequest["charge"], hit?: JobRecord) => Promise<Reservation | null>;
 }): Promise<Response> {
   const { cfg, principal, ledger, admit } = ctx;
   const parsed = CreateVideoRequestSchema.safeParse(await readBody(c));
@@ -233,14 +241,15 @@ async function createVideo(c: Context<App>, ctx: {
   const content = (address: string) => c.env.CONTENT.get(c.env.CONTENT.idFromName(address));
   /**
    * Admits the create and reserves the price of this answer (`settle`: charges it whole, for
-   * a hit). Refused → 429 or 402, after letting go of a content claim this request holds.
+   * a hit; `hit`: and keeps the hit's record in the ledger, in the same transaction). Refused
+   * → 429 or 402, after letting go of a content claim this request holds.
    */
-  const charge = async (kind: PriceKind, settle = false) => {
+  const charge = async (kind: PriceKind, settle = false, hit?: JobRecord) => {
     const q = quote(pricing, kind);
     record.price = { credits: q.credits, kind };
     let r: Reservation | null;
     try {
-      r = await admit({ ref: id, price: q.credits, meta, settle });
+      r = await admit({ ref: record.id, price: q.credits, meta, settle }, hit);
     } catch (err) {
       if (record.cache === "miss") await content(record.content_address!).settle(id, false, null);
       throw err;
@@ -282,8 +291,16 @@ async function createVideo(c: Context<App>, ctx: {
             content: done.content, usage: done.usage as JobRecord["usage"], expires_at: done.expires_at,
             price: { credits: quote(pricing, "hit").credits, kind: "hit" },
           } satisfies Partial<JobRecord>);
-          await answerHit(c, { record, stub, ledger, charge: () => charge("hit", true) });
-          c.header("location", `/v1/videos/${id}`);
+          if (record.webhook_url) {
+            await answerHit({ record, stub, ledger, charge: () => charge("hit", true) });
+          } else {
+            // Kept in the account's ledger, admitted, charged and stored in one transaction.
+            record.id = hitIdFor(id);
+            record.charged = record.price.credits;
+            await charge("hit", true, record);
+          }
+          queueJobCost(c.env, c.executionCtx, costEntry(record));
+          c.header("location", `/v1/videos/${record.id}`);
           return c.json(await jobView(c, record), 200);
         }
       } else {
@@ -340,38 +357,30 @@ function paymentRefused(r: Reservation, price: number): ApiError {
 }
 
 /**
- * A cache hit: the job is stored (born finished) while the ledger admits and charges it, side
- * by side, so the hit costs one round trip, not two. Its id is not given out until both have
- * succeeded: refused → the stored job is discarded; charged but not stored → the charge is
- * taken back. With a webhook, the job is stored only after the charge (a discarded job must
- * never have sent one). Its cost record goes out with the isolate's next batch (cost-batch.ts).
+ * A cache hit with a webhook: it needs a job object of its own (the webhook's outbox and
+ * retries), stored after the ledger has admitted and charged it (so a refused hit never
+ * leaves a job behind); charged but not stored → the charge is taken back.
  */
-async function answerHit(c: Context<App>, h: {
+async function answerHit(h: {
   record: JobRecord;
   stub: DurableObjectStub<JobObject>;
   ledger: DurableObjectStub<LedgerObject>;
   charge: () => Promise<void>;
 }): Promise<void> {
   const { record, stub, ledger } = h;
-  const storing = record.webhook_url ? null : stub.create(record).then(() => null, (err: unknown) => err as Error);
-  try {
-    await h.charge();
-  } catch (err) {
-    if (storing && (await storing) === null) await stub.discard();
-    throw err;
-  }
-  const failed = storing ? await storing : await stub.create(record).then(() => null, (err: unknown) => err as Error);
+  await h.charge();
+  const failed = await stub.create(record).then(() => null, (err: unknown) => err as Error);
   if (failed) {
     await ledger.undo(record.id);
     throw failed;
   }
   record.charged = record.price.credits;
-  queueJobCost(c.env, c.executionCtx, costEntry(record));
 }
 
 videos.post("/:id/cancel", requireAuth("videos:create"), async (c) => {
   const job = await loadJob(c, c.req.param("id"), c.get("principal"));
-  const after = (await jobStub(c.env, job.id).cancel()) ?? job;
+  // A hit kept in a ledger was born finished: there is nothing to cancel.
+  const after = isHitId(job.id) ? job : ((await jobStub(c.env, job.id).cancel()) ?? job);
   c.header("cache-control", "no-store");
   return c.json(await jobView(c, after));
 });

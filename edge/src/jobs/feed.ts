@@ -74,9 +74,7 @@ export class Feed {
         }
       }, HEARTBEAT_MS);
     }
-    return new Response(readable, {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
-    });
+    return new Response(readable, { headers: SSE_HEADERS });
   }
 
   /** The job ended (its terminal event is sent): every open connection closes. */
@@ -86,14 +84,30 @@ export class Feed {
   }
 
   private send(l: Listener, e: FeedEvent): void {
-    const data: Record<string, unknown> = { type: e.type, at: e.at, ...e.data };
-    if (typeof data.file === "string") data.url = `${l.base}/${data.file}${l.query}`;
-    if (data.content === "content") data.content_url = `${l.base}/content${l.query}`;
-    delete data.file;
-    delete data.content;
-    const frame = `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(data)}\n\n`;
-    l.writer.write(encoder.encode(frame)).catch(() => this.listeners.delete(l));
+    l.writer.write(encoder.encode(frame(e, l.base, l.query))).catch(() => this.listeners.delete(l));
   }
+}
+
+/** One event as a server-sent event, its files as URLs under `base` with the caller's `query`. */
+function frame(e: FeedEvent, base: string, query: string): string {
+  const data: Record<string, unknown> = { type: e.type, at: e.at, ...e.data };
+  if (typeof data.file === "string") data.url = `${base}/${data.file}${query}`;
+  if (data.content === "content") data.content_url = `${base}/content${query}`;
+  delete data.file;
+  delete data.content;
+  return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" };
+
+/**
+ * The feed of a job born finished and kept without an object (a cache hit in its account's
+ * ledger): its one event, `completed` (id 1), unless the client has seen it; then the end.
+ */
+export function finishedFeed(job: JobRecord, base: string, query: string, after: number): Response {
+  let body = "retry: 2000\n\n";
+  if (after < 1) body += frame({ id: 1, type: "completed", at: job.completed_at ?? job.updated_at, data: completedData(job) }, base, query);
+  return new Response(body, { headers: SSE_HEADERS });
 }
 
 /** The storage entries of a log holding only `event` (numbered 1), to be put with the job's record. */

@@ -54,17 +54,6 @@ export class JobObject extends DurableObject<Env> {
     return job;
   }
 
-  /**
-   * Forgets a job that was stored while its admission was still being decided and then
-   * refused (its id was never given out). Only a job born finished can be discarded.
-   */
-  async discard(): Promise<void> {
-    const job = await this.get();
-    if (!job || !isTerminal(job.status) || job.cache !== "hit") return;
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
-  }
-
   /** Bytes of this job's media the edge served (counted after each response). */
   async addServed(bytes: number): Promise<void> {
     const job = await this.get();

@@ -2,30 +2,39 @@
  * Signed playback tokens: the app's server holds the API key, the phone gets a playback URL.
  * A token names one job and an expiry, HMAC-signed by the edge (WebCrypto), so a player
  * (AVPlayer, ExoPlayer, hls.js, ffplay) can fetch the playlist and segments with no header.
- * Format: `<exp unix s>.<first 32 hex of HMAC-SHA256("play.<job>.<exp>")>`.
+ * Format: `<exp unix s>.<first 32 hex of HMAC-SHA256("play.<job>.<exp>")>`; for a cache hit
+ * kept in its account's ledger (`vid_…_h`), `<exp>.<account>.<HMAC of "play.<job>.<exp>.<account>">`,
+ * so that the edge knows where the hit's record is without a key.
  */
 export const PLAYBACK_TOKEN_TTL_S = 6 * 60 * 60;
 const MAC_HEX = 32;
 
 const encoder = new TextEncoder();
 
-async function mac(secret: string, jobId: string, exp: number): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const sig = await crypto.subtle.sign("HMAC", key, encoder.encode(`play.${jobId}.${exp}`));
+/** The HMAC key, imported once per secret and isolate (every job view signs a token). */
+const keys = new Map<string, CryptoKey>();
+
+async function mac(secret: string, jobId: string, exp: number, account: string | null): Promise<string> {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])));
+  const sig = await crypto.subtle.sign("HMAC", key, encoder.encode(account === null ? `play.${jobId}.${exp}` : `play.${jobId}.${exp}.${account}`));
   return Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, "0")).join("").slice(0, MAC_HEX);
 }
 
-export async function issuePlaybackToken(secret: string, jobId: string, nowS = Math.floor(Date.now() / 1000)): Promise<string> {
+/** `account`: only for a hit kept in its account's ledger (the account id is then in the token). */
+export async function issuePlaybackToken(secret: string, jobId: string, nowS = Math.floor(Date.now() / 1000), account: string | null = null): Promise<string> {
   const exp = nowS + PLAYBACK_TOKEN_TTL_S;
-  return `${exp}.${await mac(secret, jobId, exp)}`;
+  return account === null ? `${exp}.${await mac(secret, jobId, exp, null)}` : `${exp}.${account}.${await mac(secret, jobId, exp, account)}`;
 }
 
-export async function verifyPlaybackToken(secret: string, jobId: string, token: string, nowS = Math.floor(Date.now() / 1000)): Promise<boolean> {
-  const match = /^(\d{1,12})\.([0-9a-f]+)$/.exec(token);
+/** The token's account (null when it names none) if it is valid for `jobId` now; false if not. */
+export async function verifyPlaybackToken(secret: string, jobId: string, token: string, nowS = Math.floor(Date.now() / 1000)): Promise<{ account: string | null } | false> {
+  const match = /^(\d{1,12})\.(?:([A-Za-z0-9_-]{1,64})\.)?([0-9a-f]+)$/.exec(token);
   if (!match) return false;
   const exp = Number(match[1]);
   if (exp < nowS) return false;
-  const expected = encoder.encode(await mac(secret, jobId, exp));
-  const given = encoder.encode(match[2]!);
-  return given.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(given, expected);
+  const account = match[2] ?? null;
+  const expected = encoder.encode(await mac(secret, jobId, exp, account));
+  const given = encoder.encode(match[3]!);
+  return given.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(given, expected) ? { account } : false;
 }
