@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLASSES, featureSlots, probabilities, type ClassifierModel } from "../../edge/src/safety/classifier.ts";
 import { BLIND3_JSONL, BLIND_JSONL } from "../../edge/safety-eval/blind.data.ts";
+import { rng } from "../../edge/safety-eval/build.ts";
 import { PROMPTS_JSONL } from "../../edge/safety-eval/prompts.data.ts";
 
 /**
@@ -84,16 +85,6 @@ function load(): { examples: Example[]; sources: { name: string; sha256: string;
   return { examples, sources };
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function train(examples: readonly Example[], seed: number): ClassifierModel {
   const k = CLASSES.length;

@@ -1,3 +1,4 @@
+import { fnv1a } from "./hash.ts";
 import { C_CJK, C_DIGIT, C_LETTER, charClass, normalize } from "./normalize.ts";
 
 /**
@@ -42,15 +43,6 @@ const SUFFIXES = ["ings", "ing", "edly", "ed", "ies", "es", "s", "ly", "er", "er
 function stem(w: string): string {
   for (const s of SUFFIXES) if (w.length - s.length >= 3 && w.endsWith(s)) return w.slice(0, -s.length);
   return w;
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /**
