@@ -10,7 +10,7 @@ import { moderations } from "./http/moderations.ts";
 import { tokens } from "./http/tokens.ts";
 import { usage } from "./http/usage.ts";
 import { admin } from "./http/admin.ts";
-import { openapi } from "./http/openapi.ts";
+import { openapi } from "./http/openapi/index.ts";
 
 /** The edge API (DESIGN.md, Public API v1). */
 export const app = new Hono<{ Bindings: Env }>();
