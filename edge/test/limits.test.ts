@@ -1,22 +1,35 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { rateLimitHeaders } from "../src/limits/headers.ts";
-import { policyError } from "../src/limits/bucket.ts";
+import type { LedgerObject } from "../src/billing/ledger.ts";
+import { policyError, takeTokens, type LimitPolicy } from "../src/limits/bucket.ts";
 import type { LimiterObject } from "../src/limits/object.ts";
 
 /** Per-account limits (issue 5) against the real LimiterObject binding inside workerd. */
 const LIMITER = (env as unknown as { LIMITER: DurableObjectNamespace<LimiterObject> }).LIMITER;
+const LEDGER = (env as unknown as { LEDGER: DurableObjectNamespace<LedgerObject> }).LEDGER;
 let n = 0;
 /** A fresh account (one object) per test, so tests never share buckets or slots. */
 const limiter = () => LIMITER.get(LIMITER.idFromName(`acct-limits-${Date.now()}-${n++}`));
+/**
+ * The token bucket where it lives, in an account's ledger: `take` runs it inside the object
+ * with an explicit cost and clock (the create path always takes 1 at the real time, `admit`).
+ */
+const bucket = () => {
+  const stub = LEDGER.get(LEDGER.idFromName(`acct-bucket-${Date.now()}-${n++}`));
+  return {
+    stub,
+    take: (policy: LimitPolicy, cost = 1, nowMs = Date.now()) => runInDurableObject(stub, (_obj, state) => takeTokens(state.storage.sql, policy, cost, nowMs)),
+  };
+};
 
 const T0 = 1_800_000_000_000;
 
 describe("token bucket", () => {
-  it("is exact under concurrency: 50 concurrent takes on capacity 10 → exactly 10 allowed", async () => {
-    const stub = limiter();
-    const policy = { capacity: 10, refillPerS: 0.0001 };
-    const results = await Promise.all(Array.from({ length: 50 }, () => stub.take(policy)));
+  it("is exact under concurrency: 50 concurrent admissions on capacity 10 → exactly 10 allowed", async () => {
+    const { stub } = bucket();
+    const policy = { capacity: 10, refillPerS: 0.0001, name: "create" };
+    const results = (await Promise.all(Array.from({ length: 50 }, () => stub.admit({ rate: policy })))).map((a) => a.rate);
     expect(results.filter((r) => r.allowed)).toHaveLength(10);
     for (const r of results) {
       expect(r.remaining).toBeGreaterThanOrEqual(0);
@@ -28,7 +41,7 @@ describe("token bucket", () => {
   });
 
   it("refills continuously with explicit time, capped at capacity", async () => {
-    const stub = limiter();
+    const stub = bucket();
     const policy = { capacity: 10, refillPerS: 2 };
     const first = await stub.take(policy, 10, T0);
     expect(first).toMatchObject({ allowed: true, remaining: 0, resetS: 5, retryAfterS: 0, windowS: 5 });
@@ -42,7 +55,7 @@ describe("token bucket", () => {
   });
 
   it("never refills when the clock goes backwards", async () => {
-    const stub = limiter();
+    const stub = bucket();
     const policy = { capacity: 4, refillPerS: 1 };
     await stub.take(policy, 4, T0 + 10_000);
     const earlier = await stub.take(policy, 1, T0);
@@ -51,7 +64,7 @@ describe("token bucket", () => {
   });
 
   it("charges cost > 1 atomically and refuses without taking anything", async () => {
-    const stub = limiter();
+    const stub = bucket();
     const policy = { capacity: 10, refillPerS: 1 };
     expect(await stub.take(policy, 7, T0)).toMatchObject({ allowed: true, remaining: 3 });
     // 4 > 3 available: refused, and the 3 stay.
@@ -62,7 +75,7 @@ describe("token bucket", () => {
   });
 
   it("computes retryAfterS as the ceil of the time until cost tokens exist", async () => {
-    const stub = limiter();
+    const stub = bucket();
     const policy = { capacity: 5, refillPerS: 0.5 };
     await stub.take(policy, 5, T0);
     // Empty; 3 tokens at 0.5/s take 6 s.
@@ -74,21 +87,21 @@ describe("token bucket", () => {
     // Retrying exactly after retryAfterS succeeds.
     expect((await stub.take(policy, 3, T0 + 1500 + b.retryAfterS * 1000)).allowed).toBe(true);
     // Fast refill: the wait rounds up to at least 1 s.
-    const fast = limiter();
+    const fast = bucket();
     const fp = { capacity: 100, refillPerS: 1000 };
     await fast.take(fp, 100, T0);
     expect(await fast.take(fp, 1, T0)).toMatchObject({ allowed: false, retryAfterS: 1 });
   });
 
   it("keeps named buckets apart within one account", async () => {
-    const stub = limiter();
+    const stub = bucket();
     await stub.take({ capacity: 1, refillPerS: 0.001, name: "create" }, 1, T0);
     expect((await stub.take({ capacity: 1, refillPerS: 0.001, name: "create" }, 1, T0)).allowed).toBe(false);
     expect((await stub.take({ capacity: 1, refillPerS: 0.001, name: "read" }, 1, T0)).allowed).toBe(true);
   });
 
-  // take() throws a RangeError on these; checked through the pure validator because a rejecting
-  // DO RPC leaks an unhandled rejection in vitest-pool-workers (cloudflare/workers-sdk#14736).
+  // takeTokens() throws a RangeError on these; checked through the pure validator because a
+  // rejecting DO RPC leaks an unhandled rejection in vitest-pool-workers (cloudflare/workers-sdk#14736).
   it("rejects nonsensical policies", () => {
     expect(policyError({ capacity: 10, refillPerS: 1 }, 10)).toBeNull();
     expect(policyError({ capacity: 0, refillPerS: 1 })).toMatch(/capacity/);
@@ -156,7 +169,7 @@ describe("rate-limit headers", () => {
   });
 
   it("round-trips from a real refusal", async () => {
-    const stub = limiter();
+    const stub = bucket();
     const policy = { capacity: 2, refillPerS: 0.1 };
     await stub.take(policy, 2, T0);
     const h = new Headers(rateLimitHeaders(await stub.take(policy, 1, T0)));

@@ -1,4 +1,4 @@
-import type { TakeResult } from "./object.ts";
+import type { TakeResult } from "./bucket.ts";
 
 /**
  * Rate-limit response headers, as in draft-ietf-httpapi-ratelimit-headers (the -06/-07 field

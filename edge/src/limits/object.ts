@@ -1,24 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import { createBucketTable, takeTokens, type LimitPolicy, type TakeResult } from "./bucket.ts";
 
 /**
- * Per-account limits (issue 5): one object per account (`LIMITER.idFromName(account)`), the
- * single writer of that account's token buckets and running-job slots.
+ * Per-account running-job slots (issue 5): one object per account
+ * (`LIMITER.idFromName(account)`), the single writer of that account's slots. (The account's
+ * create rate is a token bucket, limits/bucket.ts, kept by its ledger: one transaction with
+ * the charge.)
  *
  * Exactness: every method reads and writes SQLite synchronously (`ctx.storage.sql`) and awaits
  * nothing, so each call runs to completion before the next one starts — no two concurrent
- * `take`s can both see the last token, and no two `acquireSlot`s the last slot.
- *
- * Token buckets: see bucket.ts. The create bucket is kept by the account's ledger instead
- * (one transaction with the charge); this object keeps other named buckets and the slots.
+ * `acquireSlot`s can both see the last slot.
  *
  * Slots: a cap on jobs not yet finished. A slot is keyed by job id (acquiring twice counts
  * once) and carries a lease; a slot whose job never reports its end is dropped once its lease
  * expires, on the next call.
  */
-export type { LimitPolicy, TakeResult } from "./bucket.ts";
-
 export interface SlotResult {
   allowed: boolean;
   /** Slots held after this call (including this job's, if allowed). */
@@ -34,16 +30,7 @@ export class LimiterObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    createBucketTable(this.sql);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS slots (job_id TEXT PRIMARY KEY, acquired_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL)`);
-  }
-
-  /**
-   * Takes `cost` tokens if available. `nowMs` is a parameter for tests; the clock never runs
-   * backwards for a bucket (an earlier `nowMs` refills nothing).
-   */
-  async take(policy: LimitPolicy, cost = 1, nowMs = Date.now()): Promise<TakeResult> {
-    return takeTokens(this.sql, policy, cost, nowMs);
   }
 
   /**
