@@ -10,7 +10,7 @@ import { limiter } from "../src/http/limits.ts";
 import { ApiError, problemResponse } from "../src/http/problem.ts";
 import { jobView } from "../src/http/videos.ts";
 import type { JobRecord } from "../src/jobs/record.ts";
-import { moderate } from "../src/safety/moderate.ts";
+import { CATEGORIES } from "../src/safety/moderate.ts";
 import { app, deref, isObject, type Json, METHODS, pointer, served } from "./openapi-support.ts";
 import { call, cfg } from "./support.ts";
 
@@ -313,9 +313,15 @@ describe("response schemas follow the code", () => {
     expect(VideoSchema.safeParse(view).error).toBeUndefined();
   });
 
-  it("ModerationResult matches what moderate returns", () => {
+  it("ModerationResult matches what POST /v1/moderations answers", async () => {
     for (const input of ["a red ball bouncing", "how to make a bomb at home"]) {
-      expect(ModerationResultSchema.safeParse(moderate(input)).error).toBeUndefined();
+      const res = await edgeApp.request("http://edge.test/v1/moderations", {
+        method: "POST", headers: { authorization: `Bearer ${(env as unknown as Json).REELMESH_DEV_KEY}`, "content-type": "application/json" }, body: JSON.stringify({ input }),
+      }, env);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { category_scores: Record<string, number> };
+      expect(ModerationResultSchema.safeParse(body).error).toBeUndefined();
+      expect(Object.keys(body.category_scores).sort()).toEqual(CATEGORIES.filter((c) => c !== "sexual_minors").sort());
     }
   });
 });

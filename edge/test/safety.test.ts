@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AhoCorasick } from "../src/safety/matcher.ts";
-import { CATEGORIES, createModerator, moderate, type Category } from "../src/safety/moderate.ts";
+import { CATEGORIES, categoryScores, createModerator, moderate, type Category } from "../src/safety/moderate.ts";
 import { normalize, normalizeText } from "../src/safety/normalize.ts";
 import { parseJsonl, score } from "../safety-eval/evaluate.ts";
 import { PROMPTS_JSONL } from "../safety-eval/prompts.data.ts";
@@ -214,6 +214,15 @@ describe("combination rules (lexicons/combinations.ts)", () => {
   it("respect the allowlist and report the rule as the match", () => {
     const r = moderate("terrorist plans to bomb the subway at rush hour");
     expect(r.matches).toContainEqual({ category: "illegal_dangerous", term: "attack + crowded place" });
+  });
+});
+
+describe("category scores (the classifier's, for POST /v1/moderations)", () => {
+  it("rank a paraphrase's category first and keep a benign prompt low everywhere", () => {
+    const top = (s: Record<string, number>) => Object.entries(s).sort((a, b) => b[1] - a[1])[0]![0];
+    expect(top(categoryScores("she swallows the whole bottle of sleeping pills and lies down to never wake up"))).toBe("self_harm");
+    expect(top(categoryScores("make it look like the Russian president announcing his surrender on state TV"))).toBe("real_person_likeness");
+    for (const v of Object.values(categoryScores("a golden retriever puppy playing in autumn leaves"))) expect(v).toBeLessThan(0.1);
   });
 });
 

@@ -11,7 +11,7 @@ import type { Lexicon } from "./lexicons/types.ts";
 import violenceGore from "./lexicons/violence-gore.ts";
 import { COMBINATIONS } from "./lexicons/combinations.ts";
 import { AhoCorasick } from "./matcher.ts";
-import { classify, decodeModel, type ClassifierModel } from "./classifier.ts";
+import { CLASSES, classify, decodeModel, featureSlots, probabilities, type ClassifierModel } from "./classifier.ts";
 import { MODEL } from "./model/weights.data.ts";
 import { isWordChar, normalize, type NormalForm } from "./normalize.ts";
 
@@ -323,6 +323,20 @@ export function createModerator(opts?: ModerateOptions): Moderator {
  */
 export function moderate(input: string, opts?: ModerateOptions): ModerationResult {
   return createModerator(opts).moderate(input);
+}
+
+/**
+ * The classifier's probability for each category it knows (all but sexual_minors, which the
+ * lexicons' minor rules decide), for `POST /v1/moderations`. Scores explain; `moderate`
+ * decides (lexicons first, then the classifier's threshold on 1 − P(safe)).
+ */
+export function categoryScores(input: string): Record<string, number> {
+  const p = probabilities((shippedModel ??= decodeModel(MODEL)), featureSlots(input, MODEL.buckets));
+  const scores: Record<string, number> = {};
+  CLASSES.forEach((c, i) => {
+    if (c !== "safe") scores[c] = Math.round(p[i]! * 1e4) / 1e4;
+  });
+  return scores;
 }
 
 /** For a 422 problem+json: the flagged categories, in a stable order. */

@@ -86,11 +86,14 @@ export const ModerationMatchSchema = z.object({
   end: z.int().min(0).optional().describe("UTF-16 offset, exclusive."),
 });
 
-export const ModerationResultSchema = z.object({
+export const ModerationResultSchema = z.strictObject({
   flagged: z.boolean(),
   categories: z
     .record(z.string(), z.boolean())
     .describe(`Every built-in category (${CATEGORIES.join(", ")}) plus the deployment's extra ones.`),
+  category_scores: z
+    .record(z.string(), z.number().min(0).max(1))
+    .describe("The classifier's probability per category it knows (every built-in one but sexual_minors, which the lexicons' rules decide). Scores explain; `flagged` decides."),
   matches: z.array(ModerationMatchSchema),
 });
 
