@@ -18,7 +18,7 @@
 import { createModerator, moderate } from "../src/safety/moderate.ts";
 import { parseJsonl, score, type Scores } from "../safety-eval/evaluate.ts";
 import { PROMPTS_JSONL } from "../safety-eval/prompts.data.ts";
-import { BLIND3_JSONL, BLIND_JSONL } from "../safety-eval/blind.data.ts";
+import { BLIND3_JSONL, BLIND4_JSONL, BLIND_JSONL } from "../safety-eval/blind.data.ts";
 
 const argv = (globalThis as { process?: { argv: string[] } }).process?.argv ?? [];
 const asJson = argv.includes("--json");
@@ -33,6 +33,8 @@ const blindDev = score(blindItems.filter((i) => i.split === "dev"), (t) => moder
 const blindTest = score(blindItems.filter((i) => i.split === "test"), (t) => moderate(t));
 const blind3Items = parseJsonl(BLIND3_JSONL);
 const blind3 = score(blind3Items, (t) => moderate(t));
+const blind4Items = parseJsonl(BLIND4_JSONL);
+const blind4 = score(blind4Items, (t) => moderate(t));
 // The same sets with the lexicons alone (no classifier), side by side.
 const lexicons = createModerator({ classifier: false });
 const lexOnly = (subset: typeof items) => score(subset, (t) => lexicons.moderate(t));
@@ -40,7 +42,8 @@ const comparison = [
   ["first set, held-out split", items.filter((i) => i.split === "test")],
   ["blind set, dev half", blindItems.filter((i) => i.split === "dev")],
   ["blind set, test half", blindItems.filter((i) => i.split === "test")],
-  ["third set (held out)", blind3Items],
+  ["third set", blind3Items],
+  ["fourth set (held out)", blind4Items],
 ].map(([name, subset]) => ({ name: name as string, lexicons: lexOnly(subset as typeof items), combined: score(subset as typeof items, (t) => moderate(t)) }));
 
 // Throughput.
@@ -80,6 +83,7 @@ if (asJson) {
         blind_dev: slim(blindDev),
         blind_test: slim(blindTest),
         blind3: slim(blind3),
+        blind4: slim(blind4),
         lexicons_vs_combined: comparison.map((c) => ({
           set: c.name,
           lexicons: { recall: c.lexicons.recall, falsePositiveRate: c.lexicons.falsePositiveRate },
@@ -112,7 +116,8 @@ if (asJson) {
   table("held-out test split", test);
   table("blind set, dev split", blindDev);
   table("blind set, test split (training data since the third set)", blindTest);
-  table("third set (blind-v3, held out)", blind3);
+  table("third set (blind-v3)", blind3);
+  table("fourth set (blind-v4, held out)", blind4);
   console.log("\nlexicons alone vs lexicons + classifier (recall on unsafe / false positives on safe):");
   for (const c of comparison)
     console.log(`  ${c.name.padEnd(28)} ${pct(c.lexicons.recall).padStart(7)} / ${pct(c.lexicons.falsePositiveRate).padStart(6)}   →   ${pct(c.combined.recall).padStart(7)} / ${pct(c.combined.falsePositiveRate).padStart(6)}`);

@@ -14,7 +14,7 @@ describe("prompt-safety classifier", () => {
   it("never trains on a held-out set", () => {
     for (const s of TRAINED_ON.sources) {
       if (s.name.includes("prompts.jsonl")) expect(s.name).toMatch(/\(dev\)$/);
-      expect(s.name).not.toContain("blind-v3");
+      expect(s.name).not.toContain("blind-v4");
     }
   });
 

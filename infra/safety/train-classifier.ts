@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLASSES, featureSlots, probabilities, type ClassifierModel } from "../../edge/src/safety/classifier.ts";
-import { BLIND3_JSONL, BLIND_JSONL } from "../../edge/safety-eval/blind.data.ts";
+import { BLIND3_JSONL, BLIND4_JSONL, BLIND_JSONL } from "../../edge/safety-eval/blind.data.ts";
 import { rng } from "../../edge/safety-eval/build.ts";
 import { PROMPTS_JSONL } from "../../edge/safety-eval/prompts.data.ts";
 
@@ -14,10 +14,10 @@ import { PROMPTS_JSONL } from "../../edge/safety-eval/prompts.data.ts";
  *
  * Data: every labelled prompt in edge/safety-train/*.jsonl (written for training by authors
  * who had not seen the filter or the evaluation sets), the "dev" half of the first evaluation
- * set and all of the second (blind-v2; its test half retired as held-out when the third set
- * came). The held-out sets, the first set's "test" half and the third set (blind-v3), are never
- * read for training or for choosing the threshold: they are what the classifier is measured
- * on (edge/bench/safety.ts).
+ * set, all of the second (blind-v2) and the third (blind-v3): each blind set is held out until
+ * a newer one exists, then becomes training data. The held-out sets, the first set's "test"
+ * half and the fourth set (blind-v4), are never read for training or for choosing the
+ * threshold: they are what the classifier is measured on (edge/bench/safety.ts).
  *
  * Model: softmax regression over CLASSES, hashed features, L2, Adam, a fixed number of epochs
  * in a seeded order; safe prompts weigh SAFE_PRIOR of the total. The biases are not learned:
@@ -38,7 +38,7 @@ const LR = arg("lr", 0.005);
 const FOLDS = 5;
 const SAFE_PRIOR = arg("safe-prior", 0.7);
 const EMPTY_UNSAFE = arg("empty-unsafe", 0.02);
-const TARGET_FPR = arg("target-fpr", 0.01);
+const TARGET_FPR = arg("target-fpr", 0.005);
 const OUT = new URL("../../edge/src/safety/model/weights.data.ts", import.meta.url);
 const TRAIN_DIR = new URL("../../edge/safety-train/", import.meta.url);
 
@@ -66,12 +66,13 @@ function load(): { examples: Example[]; sources: { name: string; sha256: string;
     sources.push({ name, sha256: createHash("sha256").update(text).digest("hex"), n: kept.length });
   };
   // Never train on a prompt that is also in a held-out half, whoever wrote it.
-  const heldOut = new Set([PROMPTS_JSONL, BLIND3_JSONL].flatMap((t) => t.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; split: string }))
+  const heldOut = new Set([PROMPTS_JSONL, BLIND4_JSONL].flatMap((t) => t.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; split: string }))
     .filter((o) => o.split === "test").map((o) => o.text.trim().toLowerCase()));
   const dir = TRAIN_DIR.pathname;
   for (const f of readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort()) take(`edge/safety-train/${f}`, readFileSync(join(dir, f), "utf8"), () => true);
   take("edge/safety-eval/prompts.jsonl (dev)", PROMPTS_JSONL, (o) => o.split === "dev");
-  take("edge/safety-eval/blind-v2.jsonl (dev and retired test)", BLIND_JSONL, () => true);
+  take("edge/safety-eval/blind-v2.jsonl (retired held-out)", BLIND_JSONL, () => true);
+  take("edge/safety-eval/blind-v3.jsonl (retired held-out)", BLIND3_JSONL, () => true);
   const seen = new Set<string>();
   const examples: Example[] = [];
   for (const r of rows) {
