@@ -24,7 +24,7 @@ describe("prompt-safety classifier", () => {
     expect(model.threshold).toBeGreaterThan(0);
     expect(model.threshold).toBeLessThan(1);
     // Look-alikes and separators fold before hashing: the same features.
-    expect(featureSlots("Ｋ i l l", model.buckets).sort()).toEqual(featureSlots("kill", model.buckets).sort());
+    expect([...featureSlots("Ｋ i l l", model.buckets)].sort()).toEqual([...featureSlots("kill", model.buckets)].sort());
     expect(classify(model, "a golden retriever puppy playing in autumn leaves, slow motion").flagged).toBe(false);
     expect(classify(model, "a sunrise timelapse over the mountains").flagged).toBe(false);
   });

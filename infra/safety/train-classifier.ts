@@ -78,7 +78,7 @@ function load(): { examples: Example[]; sources: { name: string; sha256: string;
   for (const r of rows) {
     if (seen.has(r.text) || heldOut.has(r.text.trim().toLowerCase())) continue;
     seen.add(r.text);
-    examples.push({ text: r.text, y: classOf(r.label), slots: featureSlots(r.text, BUCKETS), weight: 1 });
+    examples.push({ text: r.text, y: classOf(r.label), slots: [...featureSlots(r.text, BUCKETS)], weight: 1 });
   }
   const safe = examples.filter((e) => e.y === 0).length;
   const unsafe = examples.length - safe;
@@ -115,12 +115,12 @@ function train(examples: readonly Example[], seed: number): ClassifierModel {
       const c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
       for (let c = 0; c < k; c++) {
         const g = (p[c]! - (c === ex.y ? 1 : 0)) * ex.weight;
-        const row = c * BUCKETS;
         for (const s of ex.slots) {
-          const gi = g + L2 * w[row + s]!;
-          m[row + s] = b1 * m[row + s]! + (1 - b1) * gi;
-          v[row + s] = b2 * v[row + s]! + (1 - b2) * gi * gi;
-          w[row + s] = w[row + s]! - (LR * (m[row + s]! / c1)) / (Math.sqrt(v[row + s]! / c2) + eps);
+          const at = s * k + c; // the model's layout: [bucket][class]
+          const gi = g + L2 * w[at]!;
+          m[at] = b1 * m[at]! + (1 - b1) * gi;
+          v[at] = b2 * v[at]! + (1 - b2) * gi * gi;
+          w[at] = w[at]! - (LR * (m[at]! / c1)) / (Math.sqrt(v[at]! / c2) + eps);
         }
       }
     }
@@ -160,10 +160,10 @@ function quantize(model: ClassifierModel): { scale: number[]; bytes: Uint8Array 
   const scale: number[] = [];
   for (let c = 0; c < k; c++) {
     let max = 0;
-    for (let i = 0; i < BUCKETS; i++) max = Math.max(max, Math.abs(model.weights[c * BUCKETS + i]!));
+    for (let i = 0; i < BUCKETS; i++) max = Math.max(max, Math.abs(model.weights[i * k + c]!));
     const s = max / 127 || 1;
     scale.push(Number(s.toPrecision(8)));
-    for (let i = 0; i < BUCKETS; i++) bytes[c * BUCKETS + i] = Math.round(model.weights[c * BUCKETS + i]! / scale[c]!) & 0xff;
+    for (let i = 0; i < BUCKETS; i++) bytes[c * BUCKETS + i] = Math.round(model.weights[i * k + c]! / scale[c]!) & 0xff;
   }
   return { scale, bytes };
 }

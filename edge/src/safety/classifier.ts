@@ -1,4 +1,4 @@
-import { fnv1a } from "./hash.ts";
+import { fnv1a, fnv1aFrom } from "./hash.ts";
 import { C_CJK, C_DIGIT, C_LETTER, charClass, normalize } from "./normalize.ts";
 
 /**
@@ -23,7 +23,7 @@ export type ClassName = (typeof CLASSES)[number];
 export interface ClassifierModel {
   /** Power of two. */
   buckets: number;
-  /** [class][bucket] weights, row-major: CLASSES.length × buckets. */
+  /** [bucket][class] weights: a slot's weights for every class side by side. */
   weights: Float32Array;
   bias: Float32Array;
   /** Flag when 1 − P(safe) reaches this (chosen on cross-validated training predictions). */
@@ -40,89 +40,147 @@ export interface Classification {
 
 const SUFFIXES = ["ings", "ing", "edly", "ed", "ies", "es", "s", "ly", "er", "ers"];
 
-function stem(w: string): string {
-  for (const s of SUFFIXES) if (w.length - s.length >= 3 && w.endsWith(s)) return w.slice(0, -s.length);
-  return w;
+/** How many characters the crude stem cuts from `text[start, end)` (an inflection), or 0. */
+function stemCut(text: string, start: number, end: number): number {
+  outer: for (const s of SUFFIXES) {
+    if (end - start - s.length < 3) continue;
+    for (let i = 0; i < s.length; i++) if (text.charCodeAt(end - s.length + i) !== s.charCodeAt(i)) continue outer;
+    return s.length;
+  }
+  return 0;
 }
 
-/**
- * The distinct feature slots of `text`; its canonical normal form is computed here unless
- * the caller passes one (`normalized`: moderate() already has it).
- */
-export function featureSlots(text: string, buckets: number, normalized = false): number[] {
-  const canonical = normalized ? text : normalize(text)[0]!.text;
-  const mask = buckets - 1;
-  const slots = new Set<number>();
-  const add = (f: string) => slots.add(fnv1a(f) & mask);
-  let prevWord = "";
-  let prevCjk = "";
-  let word = "";
-  const endWord = () => {
-    if (!word) return;
-    add(`w:${word}`);
-    const padded = `<${word}>`;
-    for (let i = 0; i + 4 <= padded.length; i++) add(`g:${padded.slice(i, i + 4)}`);
-    const s = stem(word);
-    if (s !== word) add(`s:${s}`);
-    if (prevWord) add(`b:${prevWord} ${word}`);
-    prevWord = word;
-    word = "";
-  };
-  for (const ch of canonical) {
-    const cls = charClass(ch.codePointAt(0)!);
-    if (cls === C_CJK) {
-      endWord();
-      prevWord = "";
-      add(`c:${ch}`);
-      if (prevCjk) add(`d:${prevCjk}${ch}`);
-      prevCjk = ch;
-    } else if (cls === C_LETTER || cls === C_DIGIT) {
-      prevCjk = "";
-      word += ch;
-    } else {
-      endWord();
-      prevCjk = "";
+// A feature is a kind prefix and a text ("w:" + word); its hash is FNV-1a continued from the
+// prefix's over the normal form itself, so no feature string is built (this runs on every
+// prompt the lexicons pass).
+const W = fnv1a("w:");
+const S = fnv1a("s:");
+const B = fnv1a("b:");
+const G = fnv1a("g:");
+const C = fnv1a("c:");
+const D = fnv1a("d:");
+const LT = 0x3c; // "<"
+const GT = 0x3e; // ">"
+const SPACE = 0x20;
+
+const step = (h: number, code: number) => Math.imul(h ^ code, 0x01000193) >>> 0;
+
+/** Distinct slots in first-seen order, deduplicated by a stamp per slot (no Set). */
+class SlotList {
+  readonly slots: number[] = [];
+  private stamps = new Uint32Array(0);
+  private stamp = 0;
+
+  reset(buckets: number): void {
+    if (this.stamps.length !== buckets) this.stamps = new Uint32Array(buckets);
+    if (++this.stamp === 0xffffffff) {
+      this.stamps.fill(0);
+      this.stamp = 1;
     }
+    this.slots.length = 0;
   }
-  endWord();
-  return [...slots];
+
+  add(slot: number): void {
+    if (this.stamps[slot] === this.stamp) return;
+    this.stamps[slot] = this.stamp;
+    this.slots.push(slot);
+  }
 }
+
+const scratch = new SlotList();
+
+/**
+ * The distinct feature slots of `text`, in first-seen order; its canonical normal form is
+ * computed here unless the caller passes one (`normalized`: moderate() already has it). The
+ * array is reused by the next call: copy it to keep it.
+ */
+export function featureSlots(text: string, buckets: number, normalized = false): readonly number[] {
+  const t = normalized ? text : normalize(text)[0]!.text;
+  const mask = buckets - 1;
+  const out = scratch;
+  out.reset(buckets);
+  // The current and previous Latin-script words as ranges of `t`; the previous CJK character.
+  let ws = -1;
+  let pws = -1;
+  let pwe = -1;
+  let pcs = -1;
+  let pce = -1;
+  const endWord = (we: number) => {
+    if (ws < 0) return;
+    out.add(fnv1aFrom(W, t, ws, we) & mask);
+    // Character 4-grams of "<word>" (position p of "<word>" is t[ws + p - 1] inside).
+    const n = we - ws + 2;
+    for (let i = 0; i + 4 <= n; i++) {
+      let h = G;
+      for (let p = i; p < i + 4; p++) h = step(h, p === 0 ? LT : p === n - 1 ? GT : t.charCodeAt(ws + p - 1));
+      out.add(h & mask);
+    }
+    const cut = stemCut(t, ws, we);
+    if (cut > 0) out.add(fnv1aFrom(S, t, ws, we - cut) & mask);
+    if (pws >= 0) out.add(fnv1aFrom(step(fnv1aFrom(B, t, pws, pwe), SPACE), t, ws, we) & mask);
+    pws = ws;
+    pwe = we;
+    ws = -1;
+  };
+  for (let i = 0; i < t.length; ) {
+    const cp = t.codePointAt(i)!;
+    const next = i + (cp > 0xffff ? 2 : 1);
+    const cls = charClass(cp);
+    if (cls === C_CJK) {
+      endWord(i);
+      pws = -1;
+      out.add(fnv1aFrom(C, t, i, next) & mask);
+      if (pcs >= 0) out.add(fnv1aFrom(fnv1aFrom(D, t, pcs, pce), t, i, next) & mask);
+      pcs = i;
+      pce = next;
+    } else if (cls === C_LETTER || cls === C_DIGIT) {
+      pcs = -1;
+      if (ws < 0) ws = i;
+    } else {
+      endWord(i);
+      pcs = -1;
+    }
+    i = next;
+  }
+  endWord(t.length);
+  return out.slots;
+}
+
+const K = CLASSES.length;
 
 /** Class probabilities (softmax of the scores) for the given slots. */
 export function probabilities(model: ClassifierModel, slots: readonly number[]): Float64Array {
-  const k = CLASSES.length;
-  const scores = new Float64Array(k);
-  for (let c = 0; c < k; c++) {
-    let z = model.bias[c]!;
-    const row = c * model.buckets;
-    for (const s of slots) z += model.weights[row + s]!;
-    scores[c] = z;
+  const scores = Float64Array.from(model.bias);
+  const w = model.weights;
+  for (const s of slots) {
+    const at = s * K;
+    for (let c = 0; c < K; c++) scores[c]! += w[at + c]!;
   }
   let max = -Infinity;
   for (const z of scores) max = Math.max(max, z);
   let sum = 0;
-  for (let c = 0; c < k; c++) sum += scores[c] = Math.exp(scores[c]! - max);
-  for (let c = 0; c < k; c++) scores[c] = scores[c]! / sum;
+  for (let c = 0; c < K; c++) sum += scores[c] = Math.exp(scores[c]! - max);
+  for (let c = 0; c < K; c++) scores[c] = scores[c]! / sum;
   return scores;
 }
 
 export function classify(model: ClassifierModel, text: string, normalized = false): Classification {
   const p = probabilities(model, featureSlots(text, model.buckets, normalized));
   let best = 1;
-  for (let c = 2; c < CLASSES.length; c++) if (p[c]! > p[best]!) best = c;
+  for (let c = 2; c < K; c++) if (p[c]! > p[best]!) best = c;
   const unsafe = 1 - p[0]!;
   return { unsafe, category: CLASSES[best] as Classification["category"], flagged: unsafe >= model.threshold };
 }
 
-/** The shipped model from its data module: weights stored as int8 with one scale per class. */
+/** The shipped model from its data module: int8 weights, class by class, one scale per class. */
 export function decodeModel(data: { buckets: number; scale: readonly number[]; bias: readonly number[]; threshold: number; weights: string }): ClassifierModel {
   const bytes = Uint8Array.from(atob(data.weights), (c) => c.charCodeAt(0));
-  const weights = new Float32Array(CLASSES.length * data.buckets);
-  for (let c = 0; c < CLASSES.length; c++) {
+  const weights = new Float32Array(K * data.buckets);
+  for (let c = 0; c < K; c++) {
     const scale = data.scale[c]!;
     for (let i = 0; i < data.buckets; i++) {
       const q = bytes[c * data.buckets + i]!;
-      weights[c * data.buckets + i] = (q > 127 ? q - 256 : q) * scale;
+      weights[i * K + c] = (q > 127 ? q - 256 : q) * scale;
     }
   }
   return { buckets: data.buckets, weights, bias: Float32Array.from(data.bias), threshold: data.threshold };
