@@ -140,6 +140,8 @@ const AGE_EN = /(?:^|[^0-9])(1[0-7]|[1-9])\s*-?\s*(?:yo|y\/o|yrs?[\s-]*old|years
 const AGE_ZH = /(?:^|[^0-9])(1[0-7]|[1-9])\s*(?:岁|周岁)|(?:^|[^十二三四五六七八九])(?:十[一二三四五六七]|[一二三四五六七八九两])\s*(?:岁|周岁)/;
 
 let shippedModel: ClassifierModel | undefined;
+/** Scratch for `moderate` (synchronous, one call at a time): a typed array per call costs more than its use. */
+const groupsScratch = new Uint32Array(COMBINATIONS.length);
 
 function buildModerator(opts: ModerateOptions = {}): Moderator {
   const model = opts.classifier === false ? null : (shippedModel ??= decodeModel(MODEL));
@@ -232,7 +234,8 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
     let canonical = "";
     let canonicalDone = false;
     /** Per combination rule: the bits of the groups seen so far. */
-    const groupsSeen = new Uint32Array(COMBINATIONS.length);
+    const groupsSeen = groupsScratch;
+    groupsSeen.fill(0);
     /** The canonical form with its allowlisted spans blanked: what the classifier reads. */
     let forClassifier = "";
     for (const form of normalize(input)) {

@@ -25,7 +25,7 @@ import { TRAD_SIMP } from "./lexicons/trad-simp.ts";
 export interface NormalForm {
   text: string;
   /** src[i] = index in the input of text[i]; src[text.length] = input length. */
-  src: Int32Array;
+  src: readonly number[];
   /**
    * soft[i] = 1: a word boundary may lie before text[i] although it is inside a word (letters
    * that were spaced out and joined). Absent when there is none.
@@ -140,6 +140,8 @@ function foldCodePoint(cp: number): string {
 }
 
 const ASCII_FOLD: string[] = Array.from({ length: 128 }, (_, c) => foldCodePoint(c));
+/** ASCII folded to one code unit (−1: dropped, −2: more than one unit), for the fast path. */
+const ASCII_CODE = Int32Array.from(ASCII_FOLD, (f) => (f.length === 0 ? -1 : f.length === 1 ? f.charCodeAt(0) : -2));
 const foldCache = new Map<number, string>();
 
 function fold(cp: number): string {
@@ -188,7 +190,13 @@ function isLeetChar(c: number): boolean {
     c === AT || c === DOLLAR || c === BANG || c === PIPE || c === PLUS;
 }
 
-const ZERO = new Int32Array(1);
+const ZERO: readonly number[] = [0];
+// Scratch arrays for one call at a time (normalize is synchronous), grown as needed: a typed
+// array allocated per call costs more than the work done in it.
+let clsScratch = new Int8Array(256);
+let wordishScratch = new Uint8Array(256);
+let joinScratch = new Uint8Array(64);
+let softTokScratch = new Uint8Array(64);
 
 /**
  * All normal forms of `input` (one, or more when an ambiguous leet character was folded).
@@ -203,6 +211,14 @@ export function normalize(input: string): NormalForm[] {
   for (let i = 0; i < n; i++) {
     let cp = input.charCodeAt(i);
     const start = i;
+    const ascii = cp < 128 ? ASCII_CODE[cp]! : -2;
+    if (ascii !== -2) {
+      if (ascii >= 0 && !(ascii === SPACE && (a.length === 0 || a[a.length - 1] === SPACE))) {
+        a.push(ascii);
+        s.push(start);
+      }
+      continue;
+    }
     if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n) {
       const lo = input.charCodeAt(i + 1);
       if (lo >= 0xdc00 && lo <= 0xdfff) {
@@ -220,9 +236,14 @@ export function normalize(input: string): NormalForm[] {
   }
   const m = a.length;
   // ---- Stage 2a: which symbols act as letters (leet) and which are punctuation.
-  const cls = new Int8Array(m);
+  if (clsScratch.length < m) {
+    clsScratch = new Int8Array(Math.max(m, 2 * clsScratch.length));
+    wordishScratch = new Uint8Array(clsScratch.length);
+  }
+  const cls = clsScratch;
   for (let i = 0; i < m; i++) cls[i] = charClass(a[i]!);
-  const wordish = new Uint8Array(m); // letter, digit, or leet symbol used as a letter
+  const wordish = wordishScratch; // letter, digit, or leet symbol used as a letter
+  wordish.fill(0, 0, m);
   for (let i = 0; i < m; i++) {
     const k = cls[i]!;
     if (k === C_LETTER || k === C_DIGIT) wordish[i] = 1;
@@ -258,8 +279,13 @@ export function normalize(input: string): NormalForm[] {
     } else i++;
   }
   const T = tokStart.length;
+  if (joinScratch.length < T) {
+    joinScratch = new Uint8Array(Math.max(T, 2 * joinScratch.length));
+    softTokScratch = new Uint8Array(joinScratch.length);
+  }
   // join[t] (t ≥ 1): 0 = drop the gap before token t, 1 = a single space.
-  const join = new Uint8Array(T);
+  const join = joinScratch;
+  join.fill(0, 0, T);
   for (let t = 1; t < T; t++) {
     const g0 = tokEnd[t - 1]!;
     const g1 = tokStart[t]!;
@@ -272,7 +298,8 @@ export function normalize(input: string): NormalForm[] {
   }
   // softTok[t]: the (dropped) gap before token t may have been a word break; the matcher
   // accepts a word boundary there ("a p o r n" → "aporn", where "porn" starts a word).
-  const softTok = new Uint8Array(T);
+  const softTok = softTokScratch;
+  softTok.fill(0, 0, T);
   let anySoft = false;
   // Runs of ≥ 3 one-character Latin tokens separated by short gaps: "k i l l", "k-i-l-l".
   for (let t = 0; t < T; ) {
@@ -348,9 +375,8 @@ export function normalize(input: string): NormalForm[] {
     }
     t = u;
   }
-  const src = new Int32Array(out.length + 1);
-  for (let i = 0; i < out.length; i++) src[i] = outSrc[i]!;
-  src[out.length] = n;
+  outSrc.push(n);
+  const src = outSrc;
   const text = fromCodes(out);
   let soft: Uint8Array | undefined;
   if (anySoft) {
