@@ -11,7 +11,7 @@ import type { Lexicon } from "./lexicons/types.ts";
 import violenceGore from "./lexicons/violence-gore.ts";
 import { COMBINATIONS } from "./lexicons/combinations.ts";
 import { AhoCorasick } from "./matcher.ts";
-import { CLASSES, classify, decodeModel, featureSlots, probabilities, type ClassifierModel } from "./classifier.ts";
+import { CLASSES, classify, decodeModel, featureSlots, shippedProbabilities, type ShippedModel } from "./classifier.ts";
 import { MODEL } from "./model/weights.data.ts";
 import { isWordChar, normalize, type NormalForm } from "./normalize.ts";
 
@@ -139,7 +139,7 @@ function negated(text: string, start: number): boolean {
 const AGE_EN = /(?:^|[^0-9])(1[0-7]|[1-9])\s*-?\s*(?:yo|y\/o|yrs?[\s-]*old|years?[\s-]*old|year[\s-]*olds)(?![a-z])/;
 const AGE_ZH = /(?:^|[^0-9])(1[0-7]|[1-9])\s*(?:岁|周岁)|(?:^|[^十二三四五六七八九])(?:十[一二三四五六七]|[一二三四五六七八九两])\s*(?:岁|周岁)/;
 
-let shippedModel: ClassifierModel | undefined;
+let shippedModel: ShippedModel | undefined;
 /** Scratch for `moderate` (synchronous, one call at a time): a typed array per call costs more than its use. */
 const groupsScratch = new Uint32Array(COMBINATIONS.length);
 
@@ -334,7 +334,7 @@ export function moderate(input: string, opts?: ModerateOptions): ModerationResul
  * decides (lexicons first, then the classifier's threshold on 1 − P(safe)).
  */
 export function categoryScores(input: string): Record<string, number> {
-  const p = probabilities((shippedModel ??= decodeModel(MODEL)), featureSlots(input, MODEL.buckets));
+  const p = shippedProbabilities((shippedModel ??= decodeModel(MODEL)), featureSlots(input, MODEL.buckets));
   const scores: Record<string, number> = {};
   CLASSES.forEach((c, i) => {
     if (c !== "safe") scores[c] = Math.round(p[i]! * 1e4) / 1e4;
