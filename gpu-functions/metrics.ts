@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 
 /**
- * The GPU function's cost-to-serve counters (issue 6), in the Prometheus text format on
+ * The GPU function's cost-to-serve counters, in the Prometheus text format on
  * `GET /metrics` (REELMESH_METRICS_PORT). Counters only: a scraper turns them into rates and
  * sums across the fleet.
  */

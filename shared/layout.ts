@@ -1,4 +1,4 @@
-/** S3 object keys of one output (DESIGN.md): one prefix per job. */
+/** S3 object keys of one output (docs/architecture.md, S3 layout): one prefix per job. */
 export function outputPrefix(jobId: string): string {
   return `videos/${jobId}`;
 }

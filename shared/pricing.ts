@@ -1,7 +1,7 @@
 import type { Tier } from "./schemas/request.ts";
 
 /**
- * The price table (issue 6): credits per call, known before the call (quote: `dry_run`). One
+ * The price table: credits per call, known before the call (quote: `dry_run`). One
  * credit is the unit the ledger counts; how much money a credit is belongs to the account's
  * contract, not to this table.
  *

@@ -1,5 +1,5 @@
 /**
- * HMAC-SHA256 signatures for worker → edge events (DESIGN.md: "HMAC over body and time").
+ * HMAC-SHA256 signatures for worker → edge events, over the body and the time.
  * WebCrypto only, so the same code signs in Node and verifies in workerd.
  *
  * Header: `reelmesh-signature: t=<unix seconds>,v1=<hex hmac of "<t>.<body>">`.

@@ -12,7 +12,7 @@ import { usage } from "./http/usage.ts";
 import { admin } from "./http/admin.ts";
 import { openapi } from "./http/openapi/index.ts";
 
-/** The edge API (DESIGN.md, Public API v1). */
+/** The edge API, v1 (docs/api.md). */
 export const app = new Hono<{ Bindings: Env }>();
 
 app.get("/healthz", (c) => c.json({ ok: true }));

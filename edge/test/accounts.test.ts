@@ -3,7 +3,7 @@ import { mintToken } from "../src/accounts/tokens.ts";
 import { call, cfg } from "./support.ts";
 
 /**
- * Accounts, API keys and app tokens inside workerd (issue 5): the admin API, keys shown once
+ * Accounts, API keys and app tokens inside workerd: the admin API, keys shown once
  * and stored hashed, revocation within REELMESH_KEY_CACHE_S (1 s in the test config), tenant
  * and end-user isolation (404, never 403, for what is not yours), scopes, expiry, tampering.
  */

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { call, cfg, postEvent } from "./support.ts";
 
 /**
- * Pay-per-call billing inside workerd (issue 6): prices known in advance, one ledger per
+ * Pay-per-call billing inside workerd: prices known in advance, one ledger per
  * account (reserve on accept, settle on success, refund on failure), exactly-once under
  * duplicated events, and exact under concurrency: never a negative balance.
  */

@@ -5,7 +5,7 @@ import { MAX_PROMPT_CHARS, MAX_SEED, CreateVideoRequestSchema } from "../../shar
 import { call, cfg, drain, KEY } from "./support.ts";
 
 /**
- * Property-based tests for `POST /v1/videos` (issue 5): thousands of malformed bodies, and
+ * Property-based tests for `POST /v1/videos`: thousands of malformed bodies, and
  * every answer is a 4xx problem+json with the status, code and title a client can rely on —
  * never a 5xx, never a queued message.
  *

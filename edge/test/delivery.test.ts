@@ -3,7 +3,7 @@ import { verifyWebhook } from "../src/webhooks/sign.ts";
 import { call, cfg, createJob, postEvent, putObject } from "./support.ts";
 
 /**
- * Issue 4 inside workerd: the server-sent event feed and its resume, the final MP4 and the
+ * Delivery inside workerd: the server-sent event feed and its resume, the final MP4 and the
  * poster, webhooks (signed, retried after a failing receiver: a real HTTP server in Node,
  * see emulator.setup.ts) and retention (REELMESH_RETENTION_S is 2 s in the test config).
  */

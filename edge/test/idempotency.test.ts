@@ -8,7 +8,7 @@ import {
 } from "../src/idempotency/object.ts";
 
 /**
- * Idempotency-Key (issue 5), tested on a small Hono app of its own that mounts the middleware
+ * Idempotency-Key, tested on a small Hono app of its own that mounts the middleware
  * over counting handlers, with the app's own error rendering, against the real
  * IdempotencyObject (binding IDEMPOTENCY, declared in wrangler.jsonc, exported by index.ts).
  */

@@ -5,7 +5,7 @@ import type { LedgerObject } from "../src/billing/ledger.ts";
 import { policyError, takeTokens, type LimitPolicy } from "../src/limits/bucket.ts";
 import type { LimiterObject } from "../src/limits/object.ts";
 
-/** Per-account limits (issue 5) against the real LimiterObject binding inside workerd. */
+/** Per-account limits against the real LimiterObject binding inside workerd. */
 const LIMITER = (env as unknown as { LIMITER: DurableObjectNamespace<LimiterObject> }).LIMITER;
 const LEDGER = (env as unknown as { LEDGER: DurableObjectNamespace<LedgerObject> }).LEDGER;
 let n = 0;

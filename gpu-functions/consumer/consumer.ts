@@ -5,8 +5,8 @@ import { JobMessageSchema, type JobMessage } from "../../shared/schemas/job-mess
 import type { Logger } from "../log.ts";
 
 /**
- * Long-polls the job queues, standard before economy (economy never delays standard work,
- * DESIGN.md), up to `concurrency` jobs at a time per GPU (they share denoiser runs). While a job runs, a heartbeat extends its
+ * Long-polls the job queues, standard before economy (economy never delays standard work),
+ * up to `concurrency` jobs at a time per GPU (they share denoiser runs). While a job runs, a heartbeat extends its
  * visibility; a finished job is deleted; a failed one is left for SQS to redeliver, and
  * after the redrive count it lands in the DLQ. `stop()` drains: no new receives, the
  * current job finishes.

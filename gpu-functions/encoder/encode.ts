@@ -6,7 +6,7 @@ import { avcCodecString, retimeFragments, splitInit } from "./fmp4.ts";
  * Chunks are encoded independently (possibly on different workers) yet form one stream:
  * B-frames off, one closed GOP per chunk, a fixed 90 kHz track timescale, bit-exact output
  * so every chunk's init segment is identical, and decode times shifted to the chunk's
- * absolute position (STACK-NOTES.md).
+ * absolute position.
  */
 export const TRACK_TIMESCALE = 90_000;
 

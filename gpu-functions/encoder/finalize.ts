@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { EncoderError } from "./encode.ts";
 
 /**
- * The job's other outputs (issue 4): the poster (the first frame as JPEG, available with the
+ * The job's other outputs: the poster (the first frame as JPEG, available with the
  * first segment) and the final MP4: the same H.264 samples as the segments, remuxed without
  * re-encoding into one progressive file with its index first (faststart), for download and
  * for players that do not do HLS.

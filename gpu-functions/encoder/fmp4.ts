@@ -2,7 +2,7 @@
  * Just enough ISO BMFF (ISO/IEC 14496-12) to turn one independently encoded chunk into a
  * segment of a continuous fMP4 stream: split init (ftyp+moov) from media (moof+mdat), and
  * rewrite each fragment's sequence number (mfhd) and decode time (tfdt) so chunk k follows
- * chunk k−1 exactly (STACK-NOTES.md, FFmpeg and HLS).
+ * chunk k−1 exactly.
  */
 export interface Box {
   type: string;

@@ -3,7 +3,7 @@ import { EncoderError, TRACK_TIMESCALE, type EncodedChunk } from "./encode.ts";
 import { avcCodecString, findBoxes, readBoxes } from "./fmp4.ts";
 
 /**
- * One long-lived FFmpeg per job (issue 4): started when the job starts, so its start-up cost
+ * One long-lived FFmpeg per job: started when the job starts, so its start-up cost
  * hides behind the first chunk's compute, and fed each chunk's frames as they are decoded.
  *
  * x264 runs with zero latency (no lookahead, no B-frames) and the MP4 muxer writes one

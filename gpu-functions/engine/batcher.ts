@@ -4,7 +4,7 @@ import type { TiledTensor } from "./ort-host.ts";
 import { ort } from "./runtime.ts";
 
 /**
- * Dynamic batching of denoiser runs (issue 3). Every job denoising a chunk opens a lane; each
+ * Dynamic batching of denoiser runs. Every job denoising a chunk opens a lane; each
  * step it submits its latents (cond + uncond rows) and awaits its share of one run. Lanes
  * whose runs can share a tensor (same model and window position: equal frame_index, and
  * equal timestep when the model takes a scalar one) are concatenated on the batch axis.

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { SCHEDULERS } from "./scheduler.ts";
 
 /**
- * `model.json`: the model-package contract (DESIGN.md, issue 3). A folder with this manifest,
+ * `model.json`: the model-package contract (docs/engine.md). A folder with this manifest,
  * ONNX graphs for the text encoder, denoiser and VAE decoder, and tokenizer data, close to
  * the layout Hugging Face Optimum exports for diffusers. The engine reads only this to run a
  * model; nothing about the reference model is hard-coded.

@@ -6,7 +6,7 @@ import { ort } from "./runtime.ts";
 import { plan, type SchedulerName } from "./scheduler.ts";
 
 /**
- * Text → video, one chunk at a time (DESIGN.md, issue 3): tokenize, encode the prompt and
+ * Text → video, one chunk at a time: tokenize, encode the prompt and
  * the negative prompt once, then for each chunk denoise a window of latents with
  * classifier-free guidance (cond and uncond rows in one run, shared with other jobs by the
  * batcher) and decode the window's new frames. Each chunk is yielded as soon as it is

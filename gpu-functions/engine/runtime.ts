@@ -2,8 +2,8 @@ import ort from "onnxruntime-node";
 
 /**
  * All ONNX Runtime session handling in one place. Execution providers are explicit: ORT
- * does not fall back by itself when CUDA's libraries are missing (session creation throws,
- * STACK-NOTES.md), so a failure is caught, logged, and CPU is used only when allowed.
+ * does not fall back by itself when CUDA's libraries are missing (session creation throws),
+ * so a failure is caught, logged, and CPU is used only when allowed.
  */
 export const EXECUTION_PROVIDERS = ["cuda", "tensorrt", "cpu"] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];

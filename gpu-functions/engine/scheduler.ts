@@ -2,7 +2,7 @@ import { SCHEDULERS, type SchedulerName } from "../../shared/models.ts";
 import type { ModelManifest } from "./manifest.ts";
 
 /**
- * Samplers (issue 3): DDIM (η = 0), Euler (diffusers' EulerDiscreteScheduler) and flow
+ * Samplers: DDIM (η = 0), Euler (diffusers' EulerDiscreteScheduler) and flow
  * matching (FlowMatchEulerDiscreteScheduler). All three are deterministic first-order
  * methods, so each step is a linear map of the current latents x and the model's output o:
  *

@@ -3,7 +3,7 @@ import type { WorkerEvent } from "../../shared/schemas/events.ts";
 import type { Logger } from "../log.ts";
 
 /**
- * Signed worker → edge events (DESIGN.md). Sent one at a time per job, in order; a 5xx or a
+ * Signed worker → edge events (shared/signing.ts). Sent one at a time per job, in order; a 5xx or a
  * network error is retried with backoff; a 4xx is not (the edge refused it for good).
  */
 const ATTEMPTS = 4;

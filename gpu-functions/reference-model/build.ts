@@ -12,8 +12,8 @@ import {
 } from "./semantics.ts";
 
 /**
- * Builds the reference model package (issue 2, deepened in issue 3): a genuine diffusion
- * model under the package contract, small enough for a CPU.
+ * Builds the reference model package: a genuine diffusion model under the package contract
+ * (docs/engine.md), small enough for a CPU.
  *
  * - text encoder: token ids → per-token embeddings (a lookup table of word meanings).
  * - denoiser: an epsilon predictor whose x₀ estimate is the exact posterior mean under a
@@ -23,7 +23,7 @@ import {
  * - VAE decoder: a 1×1 channel mix, bilinear ×4 upsampling (as matrices) and tanh.
  */
 /**
- * Two sizes of the same model (issue 3): `tiny` for tests and the local stack, `heavy` (a
+ * Two sizes of the same model: `tiny` for tests and the local stack, `heavy` (a
  * 576x1024 clip: 16x the latent cells, 8x upsampling) so a benchmark can see the engine's own
  * overhead next to real per-step compute.
  */

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { buildDir, buildReferenceModel, type ReferenceSizeName } from "./build.ts";
 
 /**
- * The reference model is built, not downloaded (issue 3): a worker or test that finds no
+ * The reference model is built, not downloaded: a worker or test that finds no
  * package, or one built by different builder code, builds it first (under a second).
  */
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -2,7 +2,7 @@ import onnxProto from "onnx-proto";
 
 /**
  * A small ONNX graph builder over onnx-proto (ONNX 1.10 protos): IR 8, opset 17, which
- * onnxruntime-node 1.30 loads (STACK-NOTES.md). Initializers are little-endian rawData.
+ * onnxruntime-node 1.30 loads. Initializers are little-endian rawData.
  * Output is deterministic: same calls, same bytes.
  */
 const { onnx } = onnxProto;

@@ -2,7 +2,7 @@
  * What the reference model understands: colours, shapes, motions and backgrounds, in
  * English and Chinese. Each word is a point in a small semantic embedding space; the text
  * encoder is a lookup into the table built here, and the denoiser reads the pooled
- * embedding to choose the clip it converges to (issue 3: "it must respond to the prompt").
+ * embedding to choose the clip it converges to, so the clip responds to the prompt.
  */
 
 export const SHAPES = ["circle", "square", "triangle", "star"] as const;

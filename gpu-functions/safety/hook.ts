@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 /**
- * The engine side's place for a second-stage safety classifier (issue 5): the edge's lexicon
+ * The engine side's place for a second-stage safety classifier: the edge's lexicon
  * check stops what words can catch; a model (on the prompt, or on the frames as they are
  * made) catches paraphrases and unsafe pictures from safe-looking prompts. None ships; a
  * deployment points REELMESH_SAFETY_HOOK at a module whose default export is a SafetyHook.

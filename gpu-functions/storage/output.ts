@@ -3,7 +3,7 @@ import { outputKeys } from "../../shared/layout.ts";
 import { MANIFEST_VERSION, ManifestSchema, type Manifest, type ManifestChunk, type Usage } from "../../shared/schemas/manifest.ts";
 
 /**
- * A job's outputs in S3 (DESIGN.md): `init.mp4`, immutable segments, and `manifest.json`,
+ * A job's outputs in S3 (docs/architecture.md, S3 layout): `init.mp4`, immutable segments, and `manifest.json`,
  * rewritten after each segment is stored so a reader never sees a chunk listed before its
  * bytes exist.
  */

@@ -1,8 +1,8 @@
 # GPU function image: CUDA 12 + cuDNN 9 runtime, Node 22, onnxruntime-node with its CUDA EP
 # libraries, FFmpeg with NVENC. Build from the repository root:
 #   docker build -f infra/images/gpu.Dockerfile -t reelmesh-gpu .
-# Not built in this repository's CI (no Docker engine and no GPU there); the CPU image below
-# shares every line that is not about CUDA.
+# Not built in this repository's CI (no Docker engine and no GPU there); the CPU image
+# (cpu.Dockerfile) shares every line that is not about CUDA.
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
 
 ENV DEBIAN_FRONTEND=noninteractive \

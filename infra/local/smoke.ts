@@ -5,9 +5,10 @@ import { freePort } from "./processes.ts";
 import { startStack } from "./stack.ts";
 
 /**
- * `npm run smoke`: boots a private stack (temp dir, free ports), submits issue 2's prompt and
- * prints what a user feels (time to the first playable segment, to the whole clip) and what
- * each stage of the GPU function took, from its own log. `--json` prints one JSON object.
+ * `npm run smoke`: boots a private stack (temp dir, free ports), submits a prompt ("a red ball
+ * bouncing" unless REELMESH_SMOKE_PROMPT is set) and prints what a user feels (time to the
+ * first playable segment, to the whole clip) and what each stage of the GPU function took,
+ * from its own log. `--json` prints one JSON object.
  */
 const prompt = process.env.REELMESH_SMOKE_PROMPT ?? "a red ball bouncing";
 const durationS = Number(process.env.REELMESH_SMOKE_DURATION_S ?? 4);

@@ -7,7 +7,7 @@ import { provision, type AwsEndpoint, type ProvisionedResources } from "./resour
 import { freePort, spawnChild, stopChild, waitForHttp, waitForLine, type Child } from "./processes.ts";
 
 /**
- * The whole product on one machine (issue 2): the SQS/S3 emulator (fauxqs, in this process,
+ * The whole product on one machine: the SQS/S3 emulator (fauxqs, in this process,
  * state on disk), the edge under `wrangler dev`, and GPU functions on the CPU execution
  * provider. `npm start` and the integration tests both use this.
  */

@@ -34,7 +34,7 @@ export const WorkerEventSchema = z.discriminatedUnion("type", [
     type: z.literal("completed"),
     usage: UsageSchema,
     total_chunks: z.int().min(1),
-    /** The final MP4 (absent from workers older than issue 4). */
+    /** The final MP4 (absent from workers that predate it). */
     content: z.object({ key: z.string().min(1), bytes: z.int().min(1) }).optional(),
   }),
   z.object({ ...base, type: z.literal("failed"), error: ErrorInfoSchema, retryable: z.boolean() }),

@@ -14,7 +14,7 @@ export const ManifestChunkSchema = z.object({
 });
 export type ManifestChunk = z.infer<typeof ManifestChunkSchema>;
 
-/** What a job really used; recorded by the worker (issue 6 extends it). */
+/** What a job really used; recorded by the worker. */
 export const UsageSchema = z.object({
   gpu_s: z.number().min(0),
   encode_s: z.number().min(0),
@@ -29,7 +29,7 @@ export const ErrorInfoSchema = z.object({
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
 /**
- * `videos/<job>/manifest.json`: the source of truth for a job's outputs (DESIGN.md).
+ * `videos/<job>/manifest.json`: the source of truth for a job's outputs.
  * Segments are immutable once written; only this object is rewritten, after each segment,
  * so a reader never sees a chunk listed before its bytes exist.
  */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ASPECT_RATIOS, DEFAULT_MODEL, MODEL_IDS, SCHEDULERS } from "../models.ts";
 
-/** Service tiers (DESIGN.md, Cost and tiers). Each has its own SQS queue. */
+/** Service tiers (docs/architecture.md, tiers). Each has its own SQS queue. */
 export const TIERS = ["standard", "economy"] as const;
 export const TierSchema = z.enum(TIERS);
 export type Tier = z.infer<typeof TierSchema>;

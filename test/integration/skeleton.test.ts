@@ -7,7 +7,7 @@ import { startStack, type Stack } from "../../infra/local/stack.ts";
 import { decodeErrors, probeVideo } from "../support/media.ts";
 
 /**
- * Issue 2's "done when", on the real path: emulator (SQS + S3 protocols), the edge under
+ * A prompt in, a playable HLS clip out, on the real path: emulator (SQS + S3 protocols), the edge under
  * wrangler dev (workerd), and a GPU function running the reference model on ONNX Runtime.
  */
 const JOB_TIMEOUT_MS = 180_000;

@@ -6,7 +6,7 @@ import { freePort } from "../../infra/local/processes.ts";
 import { startStack, type Stack } from "../../infra/local/stack.ts";
 
 /**
- * Tiers on the real queues (issue 6): standard and economy jobs go to separate SQS queues, and
+ * Tiers on the real queues: standard and economy jobs go to separate SQS queues, and
  * a GPU function takes economy work only when no standard work is waiting. One worker, busy
  * with a first job while three economy and three standard jobs queue up: every standard job
  * must start before any of the waiting economy jobs.

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 
 /**
- * The account directory (issue 5): accounts, their API keys and credits, in one Durable
+ * The account directory: accounts, their API keys and credits, in one Durable
  * Object (`idFromName("directory")`). Keys are random (256 bits), shown once at creation, and
  * stored only as SHA-256 hashes (a key is high-entropy, so a fast hash is enough); a short
  * prefix identifies a key in lists and logs. Verification at the edge is cached per isolate

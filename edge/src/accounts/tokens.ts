@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * App tokens (issue 5): what a mobile app's backend mints with its API key for one end user,
+ * App tokens: what a mobile app's backend mints with its API key for one end user,
  * so the phone never holds the key. `rmt_<payload>.<signature>`: the payload is base64url JSON
  * (account, subject, scopes, credit cap, expiry), the signature HMAC-SHA256 over it with the
  * edge's REELMESH_TOKEN_SECRET (WebCrypto). A token cannot be widened or extended without the

@@ -3,7 +3,7 @@ import type { JobMessage } from "../../../shared/schemas/job-message.ts";
 import type { Tier } from "../../../shared/schemas/request.ts";
 import type { EdgeConfig } from "../env.ts";
 
-/** Hands a job to the GPU fleet: one SQS queue per tier (DESIGN.md, Cost and tiers). */
+/** Hands a job to the GPU fleet: one SQS queue per tier. */
 let client: { key: string; sqs: SQSClient } | undefined;
 
 function sqsClient(cfg: EdgeConfig): SQSClient {

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 
 /**
- * Cost to serve (issue 6): one row per finished job (what it used and what it was charged),
+ * Cost to serve: one row per finished job (what it used and what it was charged),
  * and bytes served per day, in one Durable Object (`idFromName("costs")`). `report` turns a
  * period into cost per delivered video-second and margin per tier, with the GPU-hour and
  * credit prices the operator configures.

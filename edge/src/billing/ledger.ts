@@ -4,7 +4,7 @@ import { createBucketTable, takeTokens, type LimitPolicy, type TakeResult } from
 import type { JobRecord } from "../jobs/record.ts";
 
 /**
- * One account's credits (issue 6): an append-only ledger in the account's Durable Object
+ * One account's credits: an append-only ledger in the account's Durable Object
  * (SQLite). The balance is the sum of the entries; it is also kept as a running total (and
  * each app token's use as one), updated in the same transaction as every entry, so a create
  * costs the same on an account with ten entries or ten million. `audit()` compares the two.

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 
 /**
- * Result cache and request coalescing (issue 5). One Durable Object per content address: a
+ * Result cache and request coalescing. One Durable Object per content address: a
  * hash of everything that determines the clip (account, model, normalized prompts, every
  * generation parameter and the seed). It serializes the identical requests that arrive
  * together, so exactly one becomes the leader (queued, run on a GPU) and the others join it;

@@ -5,7 +5,7 @@ import { edgeConfig, type Env } from "../env.ts";
 import { ApiError } from "./problem.ts";
 
 /**
- * Who is calling (issue 5): `Authorization: Bearer <credential>`, where the credential is
+ * Who is calling: `Authorization: Bearer <credential>`, where the credential is
  * - an API key (`rm_live_…`), verified against the account directory (hash lookup), cached
  *   per isolate for REELMESH_KEY_CACHE_S: a revoked key stops working within that time;
  * - an app token (`rmt_…`, accounts/tokens.ts) for one end user of a customer's app: its

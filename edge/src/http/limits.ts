@@ -6,7 +6,7 @@ import type { AuthVariables } from "./auth.ts";
 import { ApiError } from "./problem.ts";
 
 /**
- * Per-account limits on creates (issue 5), exact because one Durable Object per account
+ * Per-account limits on creates, exact because one Durable Object per account
  * counts them: a token bucket (burst, then a steady rate), kept by the account's ledger so
  * the check and the charge are one transaction (billing/ledger.ts `admit`), and a cap on jobs
  * running at once (LimiterObject; the slot is taken in the create handler for jobs that will

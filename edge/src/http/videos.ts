@@ -25,7 +25,7 @@ import { quote, type PriceKind } from "../../../shared/pricing.ts";
 import { DEV_ACCOUNT } from "./auth.ts";
 import { promptRejected } from "./moderations.ts";
 
-/** `POST /v1/videos`, `GET /v1/videos/:id` (DESIGN.md, Public API). */
+/** `POST /v1/videos`, `GET /v1/videos/:id` (docs/api.md). */
 type App = { Bindings: Env; Variables: AuthVariables };
 export const videos = new Hono<App>();
 

@@ -3,7 +3,7 @@ import { ApiError } from "../http/problem.ts";
 import { idempotencyObjectName, type IdempotencyObject, type StoredResponse } from "./object.ts";
 
 /**
- * `Idempotency-Key` for POST requests (issue 5), Stripe-style:
+ * `Idempotency-Key` for POST requests, Stripe-style:
  * - the same key with the same request (method, path + query, raw body bytes) returns the
  *   original response — status, headers, body — plus `idempotent-replayed: true`;
  * - the same key with a different request → 422 `idempotency_key_reused`;

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 
 /**
- * Idempotency keys (issue 5): one Durable Object per (account, key), named by
+ * Idempotency keys: one Durable Object per (account, key), named by
  * `idempotencyObjectName(account, key)`. It is the single writer of that key's state, so
  * "reserve the key" is atomic: the object's storage calls here are synchronous (SQLite KV),
  * hence no other call can interleave between the read and the write of one `begin`.

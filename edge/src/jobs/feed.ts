@@ -2,7 +2,7 @@ import { segmentName } from "../../../shared/layout.ts";
 import type { JobRecord } from "./record.ts";
 
 /**
- * A job's event feed (issue 4): the numbered event log in the object's storage (`seq` and
+ * A job's event feed: the numbered event log in the object's storage (`seq` and
  * `ev:<n>`), streamed as server-sent events to every open connection, replayed after
  * `Last-Event-ID` on reconnect, and kept alive while a connection waits.
  */

@@ -9,10 +9,10 @@ import { expire, expiryAt, retentionDeadline, timeoutAt } from "./retention.ts";
 import { WebhookOutbox } from "./webhook-outbox.ts";
 
 /**
- * One Durable Object per job (DESIGN.md): the single writer of its state. Events from
+ * One Durable Object per job (docs/architecture.md, job lifecycle): the single writer of its state. Events from
  * workers and reads from clients meet here, serialized by the object's input gate. It owns
  * the job's record (the `job` key) and the alarm, and composes what a client needs to follow
- * the job without polling (issue 4):
+ * the job without polling:
  * - the event feed (feed.ts), streamed as server-sent events;
  * - the webhook outbox (webhook-outbox.ts), delivered and retried by the alarm (which
  *   survives restarts and evictions);

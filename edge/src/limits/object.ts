@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 
 /**
- * Per-account running-job slots (issue 5): one object per account
+ * Per-account running-job slots: one object per account
  * (`LIMITER.idFromName(account)`), the single writer of that account's slots. (The account's
  * create rate is a token bucket, limits/bucket.ts, kept by its ledger: one transaction with
  * the charge.)

@@ -12,7 +12,7 @@ export {
 export { ProblemSchema } from "./common.ts";
 export { ModerationResultSchema, QuoteSchema, VideoSchema } from "./public.ts";
 
-/** The API as OpenAPI 3.1 (issue 5, API surface), generated from zod schemas (the handlers' own for request bodies, mirrors of what they return for responses): `GET /openapi.json`, and a self-contained page rendering it at `GET /docs` (no CDN: the service may run offline). */
+/** The API as OpenAPI 3.1, generated from zod schemas (the handlers' own for request bodies, mirrors of what they return for responses): `GET /openapi.json`, and a self-contained page rendering it at `GET /docs` (no CDN: the service may run offline). */
 
 /** package.json is not importable inside workerd; keep in step with the API's version by hand. */
 const API_VERSION = "1.0.0";
