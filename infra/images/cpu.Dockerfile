@@ -4,14 +4,13 @@
 FROM node:22-bookworm-slim
 
 ENV NODE_ENV=production \
-    REELMESH_EXECUTION_PROVIDERS=cpu \
-    ONNXRUNTIME_NODE_INSTALL=skip
+    REELMESH_EXECUTION_PROVIDERS=cpu
 
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev
 COPY shared ./shared
 COPY gpu-functions ./gpu-functions

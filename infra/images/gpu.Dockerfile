@@ -21,12 +21,17 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY package.json package-lock.json ./
-# The postinstall fetches the CUDA 12 EP libraries for onnxruntime-node (needs CUDA 12 + cuDNN 9).
-RUN npm ci --omit=dev --onnxruntime-node-install=cuda12 --ignore-scripts=false
+COPY package.json package-lock.json .npmrc ./
+# The project skips onnxruntime-node's download of its CUDA libraries (.npmrc, and "allowScripts"
+# in package.json for npm 11+); this image opts in explicitly by running that install script
+# itself for the CUDA 12 EP libraries (needs CUDA 12 + cuDNN 9), whatever npm's version.
+RUN npm ci --omit=dev \
+    && ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install \
+    && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
 COPY shared ./shared
 COPY gpu-functions ./gpu-functions
-# The model package is mounted or baked at /models/<id>; the reference model builds itself if absent.
+# The model package must be mounted or baked at /models/<id>: with REELMESH_MODEL_DIR set, nothing
+# is built (only a worker without it builds the reference model on first use).
 ENV REELMESH_MODEL_DIR=/models/reelmesh-ref-tiny
 
 # SIGTERM drains: the consumer finishes its current chunk, leaves unfinished messages to SQS.
