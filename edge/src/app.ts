@@ -11,6 +11,7 @@ import { tokens } from "./http/tokens.ts";
 import { usage } from "./http/usage.ts";
 import { admin } from "./http/admin.ts";
 import { openapi } from "./http/openapi/index.ts";
+import { allowedMethods } from "./http/method-not-allowed.ts";
 
 /** The edge API, v1 (docs/api.md). */
 export const app = new Hono<{ Bindings: Env }>();
@@ -44,7 +45,15 @@ app.route("/v1", usage);
 app.route("/admin", admin);
 app.route("/", openapi);
 
-app.notFound((c) => problemResponse(c, new ApiError(404, "not_found", "Not found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
+const methodsFor = allowedMethods(app);
+app.notFound((c) => {
+  const path = new URL(c.req.url).pathname;
+  const allow = methodsFor(path);
+  if (allow.length > 0) {
+    return problemResponse(c, new ApiError(405, "method_not_allowed", "Method not allowed", `${path} takes ${allow.join(", ")}, not ${c.req.method}.`, { headers: { allow: allow.join(", ") } }));
+  }
+  return problemResponse(c, new ApiError(404, "not_found", "Not found", `No route for ${c.req.method} ${path}.`));
+});
 
 app.onError((err, c) => {
   if (err instanceof ApiError) return problemResponse(c, err);

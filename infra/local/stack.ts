@@ -35,6 +35,8 @@ export interface StackOptions {
   emulatorPort?: number;
   /** API key to accept; default: one generated once and kept in `<stateDir>/dev-secrets.json`. */
   devKey?: string;
+  /** Bearer token of the admin API; default: one generated once and kept beside the dev key. */
+  adminToken?: string;
   workers?: number;
   /** Extra environment for the GPU functions (e.g. REELMESH_MAX_JOBS). */
   workerEnv?: Record<string, string>;
@@ -63,7 +65,7 @@ interface DevSecrets {
 }
 
 /** Dev secrets are generated on first start and kept (git-ignored) so the key survives restarts. */
-async function devSecrets(stateDir: string, devKey: string | undefined): Promise<DevSecrets> {
+async function devSecrets(stateDir: string, given: { devKey?: string | undefined; adminToken?: string | undefined }): Promise<DevSecrets> {
   const file = join(stateDir, "dev-secrets.json");
   let saved: Partial<DevSecrets> = {};
   try {
@@ -72,12 +74,12 @@ async function devSecrets(stateDir: string, devKey: string | undefined): Promise
     // first start
   }
   const secrets = {
-    devKey: devKey ?? saved.devKey ?? `rm_dev_${randomBytes(18).toString("base64url")}`,
+    devKey: given.devKey ?? saved.devKey ?? `rm_dev_${randomBytes(18).toString("base64url")}`,
     eventsSecret: saved.eventsSecret ?? randomBytes(32).toString("base64url"),
     playbackSecret: saved.playbackSecret ?? randomBytes(32).toString("base64url"),
     webhookSecret: saved.webhookSecret ?? randomBytes(32).toString("base64url"),
     tokenSecret: saved.tokenSecret ?? randomBytes(32).toString("base64url"),
-    adminToken: saved.adminToken ?? `rm_admin_${randomBytes(18).toString("base64url")}`,
+    adminToken: given.adminToken ?? saved.adminToken ?? `rm_admin_${randomBytes(18).toString("base64url")}`,
   };
   await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -89,7 +91,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await mkdir(join(stateDir, "emulator"), { recursive: true });
   const edgePort = opts.edgePort ?? DEFAULT_EDGE_PORT;
   const emulatorPort = opts.emulatorPort ?? DEFAULT_EMULATOR_PORT;
-  const secrets = await devSecrets(stateDir, opts.devKey);
+  const secrets = await devSecrets(stateDir, { devKey: opts.devKey, adminToken: opts.adminToken });
   const children: Child[] = [];
   let emulator: FauxqsServer | undefined;
   const startedAt = new Date().toISOString();

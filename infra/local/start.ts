@@ -2,7 +2,8 @@ import { startStack, DEFAULT_EDGE_PORT, DEFAULT_EMULATOR_PORT } from "./stack.ts
 
 /**
  * `npm start`: boots reelmesh on this machine with embedded defaults and no cloud account.
- * PORT moves the edge, REELMESH_EMULATOR_PORT the SQS/S3 emulator, REELMESH_DEV_KEY fixes the API key.
+ * PORT moves the edge, REELMESH_EMULATOR_PORT the SQS/S3 emulator, REELMESH_DEV_KEY fixes the API key
+ * and REELMESH_ADMIN_TOKEN the admin API's bearer token (both generated once and kept otherwise).
  */
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -19,6 +20,7 @@ const stack = await startStack({
   edgePort: portFromEnv("PORT", DEFAULT_EDGE_PORT),
   emulatorPort: portFromEnv("REELMESH_EMULATOR_PORT", DEFAULT_EMULATOR_PORT),
   devKey: process.env.REELMESH_DEV_KEY || undefined,
+  adminToken: process.env.REELMESH_ADMIN_TOKEN || undefined,
 }).catch((err: unknown) => {
   console.error(`reelmesh did not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
