@@ -5,7 +5,7 @@ import { parseProviders } from "./engine/runtime.ts";
 /** The GPU function's configuration, from the environment, checked once at start. */
 const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
-export const WorkerConfigSchema = z.object({
+const WorkerConfigSchema = z.object({
   AWS_REGION: z.string().default("us-east-1"),
   /** Set for the local emulator; unset on AWS. */
   AWS_ENDPOINT_URL: z.url().optional(),

@@ -1,7 +1,8 @@
 /**
  * The model catalogue both sides agree on: what the edge may accept for each model and the
- * geometry the GPU function will produce. The model package's own manifest (model.json) is
- * checked against this when a worker loads it, so the two cannot drift silently.
+ * geometry the GPU function will produce. A worker checks each job against its model package's
+ * own manifest (model.json) and fails a job the package cannot make (unsupported_geometry,
+ * unsupported_timing, unsupported_scheduler) rather than produce something else.
  */
 
 /** Aspect ratios a mobile short-video app asks for; 9:16 (portrait) is the default. */

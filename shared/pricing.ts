@@ -9,7 +9,7 @@ import type { Tier } from "./schemas/request.ts";
  *
  * then × HIT or × JOINED when the answer comes from the result cache or joins an identical run.
  */
-export const PRICES = {
+const PRICES = {
   creditsPerSecond: 10,
   referenceSteps: 12,
   /** By the short side of the frame, in pixels. */

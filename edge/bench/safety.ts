@@ -1,9 +1,9 @@
 /**
  * Prompt-safety bench: quality on the labelled evaluation set and throughput on one core.
  *
- *   node edge/bench/safety.ts           # table
- *   node edge/bench/safety.ts --json    # machine-readable
- *   node edge/bench/safety.ts --misses  # also list the dev splits' misses and false positives
+ *   npm run bench:safety              # table
+ *   npm run bench:safety -- --json    # machine-readable
+ *   npm run bench:safety -- --misses  # also list the dev splits' misses and false positives
  *
  * Quality: per-category precision/recall, recall on unsafe prompts, false-positive rate on
  * safe prompts, for all prompts and for the held-out "test" split separately; then the same

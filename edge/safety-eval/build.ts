@@ -1,8 +1,8 @@
 /**
  * Builds the prompt-safety evaluation set, reproducibly:
  *
- *   node edge/safety-eval/build.ts          # writes prompts.jsonl and prompts.data.ts
- *   node edge/safety-eval/build.ts --check  # fails if the files differ from what it would write
+ *   npm run build:safety-eval             # writes prompts.jsonl and prompts.data.ts
+ *   npm run build:safety-eval -- --check  # fails if the files differ from what it would write
  *
  * Every line: {"text", "label": "safe" | <category>, "kind": "plain"|"evasion"|"near_miss"|"benign",
  * "split": "dev"|"test", "also"?: [categories that are also correct for this prompt], "evasion"?: class}.
@@ -265,14 +265,14 @@ const perWord = (w: string, sep: string) => w.split(" ").map((x) => [...x].join(
 /** Evasion classes for Latin key words: name → transform. */
 const LATIN_EVASIONS: [string, (w: string, r: () => number) => string][] = [
   ["leet", (w) => mapChars(w, (c) => LEET[c] ?? c)],
-  ["leet_partial", (w, r) => mapChars(w, (c) => (LEET[c] && r() < 0.5 ? LEET[c]! : c))],
+  ["leet_partial", (w, r) => mapChars(w, (c) => (LEET[c] && r() < 0.5 ? LEET[c] : c))],
   ["leet_symbols", (w) => mapChars(w, (c) => (c === "a" ? "@" : c === "s" ? "$" : c === "i" ? "!" : c))],
   ["spaced", (w) => mapChars(w, (c, i) => (i > 0 && c !== " " ? " " + c : c === " " ? "  " : c))],
   ["dotted", (w) => perWord(w, ".")],
   ["hyphenated", (w) => perWord(w, "-")],
   ["underscored", (w) => perWord(w, "_")],
   ["zero_width", (w) => [...w].join("\u200b")],
-  ["soft_hyphen_joiner", (w) => [...w].join(["\u00ad", "\u200d", "\u2060", "\ufeff"][w.length % 4]!)],
+  ["soft_hyphen_joiner", (w) => [...w].join(["\u00ad", "\u200d", "\u2060", "\ufeff"][w.length % 4])],
   ["bidi_tags", (w) => "\u202e\u202c" + [...w].join("\u{e0020}")],
   ["variation_selectors", (w) => [...w].join("\ufe0f")],
   ["cyrillic", (w) => mapChars(w, (c) => CYRILLIC[c] ?? c)],
@@ -287,7 +287,7 @@ const LATIN_EVASIONS: [string, (w: string, r: () => number) => string][] = [
 const CJK_EVASIONS: [string, (w: string, r: () => number) => string][] = [
   ["cjk_spaced", (w) => [...w].join(" ")],
   ["cjk_symbols", (w) => [...w].join("*")],
-  ["cjk_mixed_separators", (w, r) => [...w].join(["·", "-", "_", "、", "."][Math.floor(r() * 5)]!)],
+  ["cjk_mixed_separators", (w, r) => [...w].join(["·", "-", "_", "、", "."][Math.floor(r() * 5)])],
   ["cjk_zero_width", (w) => [...w].join("\u200b")],
   ["traditional", (w) => mapChars(w, (c) => TRAD[c] ?? c)],
   ["traditional_spaced", (w) => mapChars(w, (c) => TRAD[c] ?? c).split("").join(" ")],
@@ -439,7 +439,7 @@ const NEAR_MISS: string[] = [
 /**
  * The blind set (blind-v2.jsonl, 342 prompts): written on 2026-11-26 by an author who had not
  * seen the filter, its lexicons or the set above, and scored once before any change made with
- * it (the README gives that figure). It has no sexual_minors prompts (its author declined to
+ * it. It has no sexual_minors prompts (its author declined to
  * write them). Split half and half by the same hash: lexicon work may look at "dev" only.
  * Its test half was the held-out set of the combination rules and of the first classifier
  * (scored four times, in aggregate only); since the third set exists it is training data.
@@ -534,9 +534,11 @@ if (proc && isMain) {
       let have = "";
       try {
         have = fs.readFileSync(url, "utf8");
-      } catch {}
+      } catch {
+        // absent: stale by definition
+      }
       if (have !== want) {
-        console.error(`${url.pathname} is stale: run node edge/safety-eval/build.ts`);
+        console.error(`${url.pathname} is stale: run npm run build:safety-eval`);
         proc.exitCode = 1;
       }
     }

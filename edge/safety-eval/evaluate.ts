@@ -15,7 +15,7 @@ export interface Verdict {
   categories: Record<string, boolean>;
 }
 
-export interface CategoryScore {
+interface CategoryScore {
   category: string;
   support: number;
   tp: number;

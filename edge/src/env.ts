@@ -15,7 +15,7 @@ export interface Env {
   [key: string]: unknown;
 }
 
-export const EdgeConfigSchema = z.object({
+const EdgeConfigSchema = z.object({
   REELMESH_DEV_KEY: z.string().min(16).optional(),
   /** Bearer token of the admin API; unset → the admin API refuses everyone. */
   REELMESH_ADMIN_TOKEN: z.string().min(16).optional(),

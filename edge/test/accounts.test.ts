@@ -14,7 +14,7 @@ const admin = (path: string, init: RequestInit = {}) => call(`/admin${path}`, { 
 async function newAccount(name: string): Promise<{ id: string; api_key: string; key_id: string }> {
   const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name, credits: 100 }) });
   expect(res.status).toBe(201);
-  return (await res.json()) as { id: string; api_key: string; key_id: string };
+  return await res.json<{ id: string; api_key: string; key_id: string }>();
 }
 
 const create = (key: string, prompt = "a red ball bouncing") => call("/v1/videos", { method: "POST", key, body: JSON.stringify({ prompt, duration_s: 1 }) });
@@ -22,7 +22,7 @@ const create = (key: string, prompt = "a red ball bouncing") => call("/v1/videos
 async function token(key: string, body: Record<string, unknown>): Promise<string> {
   const res = await call("/v1/tokens", { method: "POST", key, body: JSON.stringify(body) });
   expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { token: string }).token;
+  return (await res.json<{ token: string }>()).token;
 }
 
 describe("admin API and API keys", () => {
@@ -34,7 +34,7 @@ describe("admin API and API keys", () => {
   it("creates an account whose key is shown once and listed only by prefix", async () => {
     const acct = await newAccount("shown-once");
     expect(acct.api_key).toMatch(/^rm_live_[A-Za-z0-9_-]{43}$/);
-    const list = (await (await admin(`/accounts/${acct.id}/keys`)).json()) as { data: Record<string, unknown>[] };
+    const list = await (await admin(`/accounts/${acct.id}/keys`)).json<{ data: Record<string, unknown>[] }>();
     expect(list.data).toHaveLength(1);
     expect(list.data[0]).toMatchObject({ key_id: acct.key_id, prefix: acct.api_key.slice(0, 12), revoked_at: null });
     expect(JSON.stringify(list)).not.toContain(acct.api_key);
@@ -48,7 +48,7 @@ describe("admin API and API keys", () => {
     await sleep(1100);
     const res = await call("/v1/webhook_secret", { key: acct.api_key });
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { code: string }).code).toBe("unauthorized");
+    expect((await res.json<{ code: string }>()).code).toBe("unauthorized");
     expect((await call("/v1/webhook_secret", { key: "rm_live_" + "A".repeat(43) })).status).toBe(401);
     expect((await call("/v1/webhook_secret", { headers: { authorization: "Basic abc" }, key: null })).status).toBe(401);
   });
@@ -56,12 +56,12 @@ describe("admin API and API keys", () => {
   it("keeps accounts apart: another account's job is 404, not 403", async () => {
     const a = await newAccount("tenant-a");
     const b = await newAccount("tenant-b");
-    const { id } = (await (await create(a.api_key)).json()) as { id: string };
+    const { id } = await (await create(a.api_key)).json<{ id: string }>();
     expect((await call(`/v1/videos/${id}`, { key: a.api_key })).status).toBe(200);
     for (const path of [`/v1/videos/${id}`, `/v1/videos/${id}/stream.m3u8`, `/v1/videos/${id}/events`]) {
       const res = await call(path, { key: b.api_key });
       expect(res.status, path).toBe(404);
-      expect(((await res.json()) as { code: string }).code).toBe("video_not_found");
+      expect((await res.json<{ code: string }>()).code).toBe("video_not_found");
     }
     expect((await call(`/v1/videos/${id}`)).status).toBe(404); // the dev account
   });
@@ -74,7 +74,7 @@ describe("app tokens", () => {
     const bob = await token(acct.api_key, { subject: "user-bob" });
     const created = await create(alice);
     expect(created.status).toBe(202);
-    const { id } = (await created.json()) as { id: string };
+    const { id } = await created.json<{ id: string }>();
     expect((await call(`/v1/videos/${id}`, { key: alice })).status).toBe(200);
     expect((await call(`/v1/videos/${id}/stream.m3u8`, { key: alice })).status).toBe(200);
     expect((await call(`/v1/videos/${id}`, { key: bob })).status).toBe(404);
@@ -86,7 +86,7 @@ describe("app tokens", () => {
     const reader = await token(acct.api_key, { subject: "u1", scopes: ["videos:read"] });
     const res = await create(reader);
     expect(res.status).toBe(403);
-    expect(((await res.json()) as { code: string }).code).toBe("insufficient_scope");
+    expect((await res.json<{ code: string }>()).code).toBe("insufficient_scope");
     expect((await call("/v1/tokens", { method: "POST", key: reader, body: JSON.stringify({ subject: "u2" }) })).status).toBe(403);
     expect((await call("/v1/webhook_secret", { key: reader })).status).toBe(403);
   });
@@ -114,7 +114,7 @@ describe("app tokens", () => {
 describe("limits", () => {
   it("lets exactly `burst` concurrent creates through, with RateLimit headers, and 429 + Retry-After after", async () => {
     const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "limited", credits: 100_000, limits: { burst: 5, per_s: 0.001, max_running_jobs: 100 } }) });
-    const acct = (await res.json()) as { api_key: string };
+    const acct = await res.json<{ api_key: string }>();
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => create(acct.api_key, `a red ball number ${i}`)));
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 202)).toHaveLength(5);
@@ -125,12 +125,12 @@ describe("limits", () => {
     const refused = answers.find((r) => r.status === 429)!;
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(refused.headers.get("ratelimit-remaining")).toBe("0");
-    expect(((await refused.json()) as { code: string }).code).toBe("rate_limited");
+    expect((await refused.json<{ code: string }>()).code).toBe("rate_limited");
   });
 
   it("counts refused creates too, and tells the client its quota on every answer", async () => {
     const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "quota", credits: 0, limits: { burst: 3, per_s: 0.001, max_running_jobs: 100 } }) });
-    const acct = (await res.json()) as { api_key: string };
+    const acct = await res.json<{ api_key: string }>();
     const invalid = await call("/v1/videos", { method: "POST", key: acct.api_key, body: JSON.stringify({ prompt: "a red ball", duration_s: 999 }) });
     expect(invalid.status).toBe(400);
     expect(invalid.headers.get("ratelimit-remaining")).toBe("2");
@@ -145,12 +145,12 @@ describe("limits", () => {
 
   it("caps jobs running at once and frees the slot when a job ends", async () => {
     const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "running", credits: 100_000, limits: { burst: 100, per_s: 100, max_running_jobs: 2 } }) });
-    const acct = (await res.json()) as { api_key: string };
-    const first = (await (await create(acct.api_key, "a red ball one")).json()) as { id: string };
+    const acct = await res.json<{ api_key: string }>();
+    const first = await (await create(acct.api_key, "a red ball one")).json<{ id: string }>();
     expect((await create(acct.api_key, "a red ball two")).status).toBe(202);
     const third = await create(acct.api_key, "a red ball three");
     expect(third.status).toBe(429);
-    expect(((await third.json()) as { code: string }).code).toBe("concurrency_limit");
+    expect((await third.json<{ code: string }>()).code).toBe("concurrency_limit");
     const { postEvent } = await import("./support.ts");
     await postEvent({ type: "failed", job_id: first.id, error: { code: "x", message: "y" }, retryable: false });
     expect((await create(acct.api_key, "a red ball four")).status).toBe(202);
@@ -166,9 +166,9 @@ describe("idempotency keys on create", () => {
     const [a, b] = [await send(body), await send(body)];
     expect([a.status, b.status]).toEqual([202, 202]);
     expect(b.headers.get("idempotent-replayed")).toBe("true");
-    expect(((await b.json()) as { id: string }).id).toBe(((await a.json()) as { id: string }).id);
+    expect((await b.json<{ id: string }>()).id).toBe((await a.json<{ id: string }>()).id);
     const other = await send(JSON.stringify({ prompt: "a blue square", duration_s: 1 }));
     expect(other.status).toBe(422);
-    expect(((await other.json()) as { code: string }).code).toBe("idempotency_key_reused");
+    expect((await other.json<{ code: string }>()).code).toBe("idempotency_key_reused");
   });
 });

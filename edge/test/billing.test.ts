@@ -17,7 +17,7 @@ async function account(credits: number, extra: Record<string, unknown> = {}): Pr
     body: JSON.stringify({ name: "billing", credits, limits: { burst: 10_000, per_s: 10_000, max_running_jobs: 10_000 }, ...extra }),
   });
   expect(res.status).toBe(201);
-  return (await res.json()) as { id: string; api_key: string };
+  return await res.json<{ id: string; api_key: string }>();
 }
 
 const create = (key: string, body: Record<string, unknown>) => call("/v1/videos", { method: "POST", key, body: JSON.stringify({ duration_s: 1, ...body }) });
@@ -35,7 +35,7 @@ describe("prices and quotes", () => {
     expect(await q.json()).toMatchObject({ object: "quote", price: { credits: 10, kind: "generation" } });
     expect(await (await create(a.api_key, { prompt: "a red ball", dry_run: true, tier: "economy", duration_s: 4 })).json()).toMatchObject({ price: { credits: 20 } });
     expect(await ledgerOf(a.id).balance()).toBe(1000);
-    const job = (await (await create(a.api_key, { prompt: "a red ball" })).json()) as { price: { credits: number } };
+    const job = await (await create(a.api_key, { prompt: "a red ball" })).json<{ price: { credits: number } }>();
     expect(job.price).toEqual({ credits: 10, kind: "generation" });
     expect(await ledgerOf(a.id).balance()).toBe(990);
   });
@@ -57,26 +57,26 @@ describe("the ledger", () => {
     const refused = answers.find((r) => r.status === 402)!;
     expect(await refused.json()).toMatchObject({ code: "insufficient_credits", status: 402, price: 10 });
     expect(await sum(a.id)).toEqual({ balance: 0, entries: 51 });
-    const usage = (await (await call("/v1/usage", { key: a.api_key })).json()) as { balance: number; reserved: number; jobs: number };
+    const usage = await (await call("/v1/usage", { key: a.api_key })).json<{ balance: number; reserved: number; jobs: number }>();
     expect(usage).toMatchObject({ balance: 0, reserved: 500, jobs: 50 });
   });
 
   it("settles once whatever the worker's events repeat or reorder, and refunds a failure", async () => {
     const a = await account(100);
-    const ok = (await (await create(a.api_key, { prompt: "a green star" })).json()) as { id: string };
-    const bad = (await (await create(a.api_key, { prompt: "a blue square" })).json()) as { id: string };
+    const ok = await (await create(a.api_key, { prompt: "a green star" })).json<{ id: string }>();
+    const bad = await (await create(a.api_key, { prompt: "a blue square" })).json<{ id: string }>();
     expect(await ledgerOf(a.id).balance()).toBe(80);
     const usage = { gpu_s: 1, encode_s: 0.1, bytes_stored: 10 };
-    const completed = { type: "completed", job_id: ok.id, usage, total_chunks: 1 };
+    const completed = { type: "completed", job_id: ok.id, usage, total_chunks: 1, content: { key: `videos/${ok.id}/video.mp4`, bytes: 9 } };
     await postEvent(completed);
     await postEvent(completed);
     await postEvent({ type: "failed", job_id: ok.id, error: { code: "late", message: "after success" }, retryable: false });
     const failed = { type: "failed", job_id: bad.id, error: { code: "generation_failed", message: "x" }, retryable: false };
     await postEvent(failed);
     await postEvent(failed);
-    await postEvent({ type: "completed", job_id: bad.id, usage, total_chunks: 1 });
+    await postEvent({ type: "completed", job_id: bad.id, usage, total_chunks: 1, content: { key: `videos/${bad.id}/video.mp4`, bytes: 9 } });
     expect(await sum(a.id)).toEqual({ balance: 90, entries: 5 }); // grant, 2 reserves, 1 settle, 1 refund
-    const u = (await (await call("/v1/usage", { key: a.api_key })).json()) as { balance: number; reserved: number; spent: number; by_day: { tier: string; spent: number }[] };
+    const u = await (await call("/v1/usage", { key: a.api_key })).json<{ balance: number; reserved: number; spent: number; by_day: { tier: string; spent: number }[] }>();
     expect(u).toMatchObject({ balance: 90, reserved: 0, spent: 10 });
     expect(u.by_day).toEqual([expect.objectContaining({ tier: "standard", spent: 10, jobs: 1 })]);
   });
@@ -84,15 +84,15 @@ describe("the ledger", () => {
   it("prices cache hits and joined requests at a fraction", async () => {
     const a = await account(1000);
     const body = { prompt: "a purple triangle", seed: 3 };
-    const leader = (await (await create(a.api_key, body)).json()) as { id: string; price: { credits: number } };
-    const joined = (await (await create(a.api_key, body)).json()) as { cache: string; price: { credits: number; kind: string } };
+    const leader = await (await create(a.api_key, body)).json<{ id: string; price: { credits: number } }>();
+    const joined = await (await create(a.api_key, body)).json<{ cache: string; price: { credits: number; kind: string } }>();
     expect(joined).toMatchObject({ cache: "joined", price: { credits: 3, kind: "joined" } });
     await postEvent({
       type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
       chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1 });
-    const hit = (await (await create(a.api_key, body)).json()) as { cache: string; price: { credits: number; kind: string } };
+    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
+    const hit = await (await create(a.api_key, body)).json<{ cache: string; price: { credits: number; kind: string } }>();
     expect(hit).toMatchObject({ cache: "hit", price: { credits: 1, kind: "hit" } });
     expect(await ledgerOf(a.id).balance()).toBe(1000 - 10 - 3 - 1);
   });
@@ -100,17 +100,17 @@ describe("the ledger", () => {
   it("charges a cache hit in the same transaction that admits it; a refused hit keeps nothing", async () => {
     const a = await account(12, { limits: { burst: 5, per_s: 0.001, max_running_jobs: 10 } });
     const body = { prompt: "a grey cube spinning", seed: 11 };
-    const leader = (await (await create(a.api_key, body)).json()) as { id: string };
+    const leader = await (await create(a.api_key, body)).json<{ id: string }>();
     await postEvent({
       type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
       chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1 });
+    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
     const hits = [];
     for (let i = 0; i < 2; i++) {
       const res = await create(a.api_key, body);
       expect(res.status).toBe(200);
-      hits.push((await res.json()) as { id: string; cache: string; charged: number; status: string });
+      hits.push(await res.json<{ id: string; cache: string; charged: number; status: string }>());
     }
     for (const h of hits) expect(h).toMatchObject({ cache: "hit", status: "succeeded", charged: 1 });
     const entries = await ledgerOf(a.id).entries();
@@ -118,7 +118,7 @@ describe("the ledger", () => {
     // Out of credits: 402, and nothing was written for it.
     const broke = await create(a.api_key, body);
     expect(broke.status).toBe(402);
-    expect(((await broke.json()) as { code: string }).code).toBe("insufficient_credits");
+    expect((await broke.json<{ code: string }>()).code).toBe("insufficient_credits");
     expect((await ledgerOf(a.id).entries()).length).toBe(entries.length);
     // Over the rate limit (5 creates: leader, two hits, the refused one, this): the 6th is 429.
     expect((await create(a.api_key, body)).status).toBe(402);
@@ -126,7 +126,7 @@ describe("the ledger", () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).not.toBeNull();
     expect(await ledgerOf(a.id).audit()).toMatchObject({ balance: 0, sum: 0 });
-    const usage = (await (await call("/v1/usage", { key: a.api_key })).json()) as { spent: number; reserved: number };
+    const usage = await (await call("/v1/usage", { key: a.api_key })).json<{ spent: number; reserved: number }>();
     expect(usage).toMatchObject({ spent: 12, reserved: 0 });
   });
 
@@ -175,14 +175,14 @@ describe("the ledger", () => {
   it("holds an app token to its credit cap", async () => {
     const a = await account(1000);
     const res = await call("/v1/tokens", { method: "POST", key: a.api_key, body: JSON.stringify({ subject: "user-7", credit_cap: 25 }) });
-    const { token } = (await res.json()) as { token: string };
+    const { token } = await res.json<{ token: string }>();
     expect((await create(token, { prompt: "a red ball one" })).status).toBe(202);
     expect((await create(token, { prompt: "a red ball two" })).status).toBe(202);
     const third = await create(token, { prompt: "a red ball three" });
     expect(third.status).toBe(402);
-    expect(((await third.json()) as { code: string }).code).toBe("token_credit_cap");
+    expect((await third.json<{ code: string }>()).code).toBe("token_credit_cap");
     expect((await create(a.api_key, { prompt: "the account itself is not capped" })).status).toBe(202);
-    const mine = (await (await call("/v1/usage", { key: token })).json()) as { subject: string; reserved: number; balance?: number };
+    const mine = await (await call("/v1/usage", { key: token })).json<{ subject: string; reserved: number; balance?: number }>();
     expect(mine).toMatchObject({ subject: "user-7", reserved: 20 });
     expect(mine.balance).toBeUndefined();
   });
@@ -191,7 +191,7 @@ describe("the ledger", () => {
 describe("cancel", () => {
   it("cancels a queued job at once and refunds it whole; the worker that gets it later is told to stop", async () => {
     const a = await account(100);
-    const job = (await (await create(a.api_key, { prompt: "a red ball" })).json()) as { id: string };
+    const job = await (await create(a.api_key, { prompt: "a red ball" })).json<{ id: string }>();
     const res = await call(`/v1/videos/${job.id}/cancel`, { method: "POST", key: a.api_key });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: "canceled", charged: 0 });
@@ -202,19 +202,19 @@ describe("cancel", () => {
 
   it("stops a running job at the worker's next event and charges the chunks delivered", async () => {
     const a = await account(100);
-    const job = (await (await create(a.api_key, { prompt: "a red ball", duration_s: 4 })).json()) as { id: string; price: { credits: number } };
+    const job = await (await create(a.api_key, { prompt: "a red ball", duration_s: 4 })).json<{ id: string; price: { credits: number } }>();
     expect(job.price.credits).toBe(40);
     await postEvent({
       type: "chunk", job_id: job.id, total_chunks: 4, codecs: "avc1.64000b", init: { key: `videos/${job.id}/init.mp4`, bytes: 4 },
       chunk: { index: 0, key: `videos/${job.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
     });
-    const asked = (await (await call(`/v1/videos/${job.id}/cancel`, { method: "POST", key: a.api_key })).json()) as { status: string; cancel_requested: boolean };
+    const asked = await (await call(`/v1/videos/${job.id}/cancel`, { method: "POST", key: a.api_key })).json<{ status: string; cancel_requested: boolean }>();
     expect(asked).toMatchObject({ status: "running", cancel_requested: true });
     const progress = await postEvent({ type: "progress", job_id: job.id, chunk: 1, step: 3, steps: 12 });
-    expect(((await progress.json()) as { stop: boolean }).stop).toBe(true);
+    expect((await progress.json<{ stop: boolean }>()).stop).toBe(true);
     await postEvent({ type: "canceled", job_id: job.id, chunks: 1 });
     await postEvent({ type: "canceled", job_id: job.id, chunks: 1 });
-    const done = (await (await call(`/v1/videos/${job.id}`, { key: a.api_key })).json()) as { status: string; charged: number };
+    const done = await (await call(`/v1/videos/${job.id}`, { key: a.api_key })).json<{ status: string; charged: number }>();
     expect(done).toMatchObject({ status: "canceled", charged: 10 });
     expect(await ledgerOf(a.id).balance()).toBe(90);
   });
@@ -224,19 +224,19 @@ describe("cost to serve", () => {
   it("reports cost per delivered video-second and margin per tier, GPU time counted once per run", async () => {
     const a = await account(1000);
     const body = { prompt: `a cyan star orbiting ${crypto.randomUUID().slice(0, 6)}`, seed: 5, duration_s: 1 };
-    const before = (await (await call("/admin/costs", { key: ADMIN })).json()) as { tiers: { tier: string; jobs: number; gpu_s: number; video_s: number }[] };
+    const before = await (await call("/admin/costs", { key: ADMIN })).json<{ tiers: { tier: string; jobs: number; gpu_s: number; video_s: number }[] }>();
     const std0 = before.tiers.find((t) => t.tier === "standard") ?? { jobs: 0, gpu_s: 0, video_s: 0 };
-    const leader = (await (await create(a.api_key, body)).json()) as { id: string };
+    const leader = await (await create(a.api_key, body)).json<{ id: string }>();
     await create(a.api_key, body); // joins: shares the run
     await postEvent({
       type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
       chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 36, encode_s: 1, bytes_stored: 12 }, total_chunks: 1 });
-    const report = (await (await call("/admin/costs", { key: ADMIN })).json()) as {
+    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 36, encode_s: 1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
+    const report = await (await call("/admin/costs", { key: ADMIN })).json<{
       prices: { gpu_hour_usd: number; credit_usd: number };
       tiers: { tier: string; jobs: number; gpu_s: number; video_s: number; cost_per_video_second_usd: number; margin: number }[];
-    };
+    }>();
     const std = report.tiers.find((t) => t.tier === "standard")!;
     expect(std.jobs - std0.jobs).toBe(2);
     expect(std.gpu_s - std0.gpu_s).toBeCloseTo(36, 6); // the joined job used no GPU of its own
@@ -253,22 +253,22 @@ describe("cost records from the request path", () => {
     const { putObject } = await import("./support.ts");
     const a = await account(1000);
     const body = { prompt: `a magenta disc ${crypto.randomUUID().slice(0, 6)}`, seed: 9, tier: "economy" };
-    const leader = (await (await create(a.api_key, body)).json()) as { id: string };
+    const leader = await (await create(a.api_key, body)).json<{ id: string }>();
     await putObject(`videos/${leader.id}/init.mp4`, new Uint8Array(13));
     await postEvent({
       type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 13 },
       chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 2, encode_s: 0.1, bytes_stored: 21 }, total_chunks: 1 });
+    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 2, encode_s: 0.1, bytes_stored: 21 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
     type Report = { bytes_served: number; tiers: { tier: string; jobs: number; gpu_s: number; video_s: number }[] };
-    const report = async () => (await (await call("/admin/costs", { key: ADMIN })).json()) as Report;
+    const report = async () => await (await call("/admin/costs", { key: ADMIN })).json<Report>();
     const economy = (r: Report) => r.tiers.find((t) => t.tier === "economy") ?? { jobs: 0, gpu_s: 0, video_s: 0 };
     // The leader's own record comes from its object when it ends; wait for it, then measure.
     let before = await report();
     for (let i = 0; i < 40 && economy(before).jobs === 0; i++) before = (await new Promise((r) => setTimeout(r, 50)), await report());
     const hits = await Promise.all([create(a.api_key, body), create(a.api_key, body), create(a.api_key, body)]);
     for (const h of hits) expect(h.status).toBe(200);
-    const hit = (await hits[0]!.json()) as { id: string };
+    const hit = await hits[0].json<{ id: string }>();
     for (let i = 0; i < 2; i++) expect((await call(`/v1/videos/${hit.id}/init.mp4`, { key: a.api_key })).status).toBe(200);
     let after = before;
     for (let i = 0; i < 40; i++) {
@@ -287,7 +287,7 @@ describe("jobs that never finish", () => {
   it("fail as expired after REELMESH_JOB_TIMEOUT_S and give their reservation back", async () => {
     const { runInDurableObject, runDurableObjectAlarm } = await import("cloudflare:test");
     const a = await account(100);
-    const job = (await (await create(a.api_key, { prompt: "a lost ball" })).json()) as { id: string };
+    const job = await (await create(a.api_key, { prompt: "a lost ball" })).json<{ id: string }>();
     expect(await ledgerOf(a.id).balance()).toBe(90);
     const jobs = (env as unknown as Env).JOBS;
     const stub = jobs.get(jobs.idFromName(job.id));
@@ -298,7 +298,7 @@ describe("jobs that never finish", () => {
       await state.storage.put("job", record);
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const after = (await (await call(`/v1/videos/${job.id}`, { key: a.api_key })).json()) as { status: string; error: { code: string } };
+    const after = await (await call(`/v1/videos/${job.id}`, { key: a.api_key })).json<{ status: string; error: { code: string } }>();
     expect(after).toMatchObject({ status: "failed", error: { code: "expired" } });
     expect(await ledgerOf(a.id).balance()).toBe(100);
   });
@@ -306,7 +306,7 @@ describe("jobs that never finish", () => {
   it("counts the bytes of its media the edge serves", async () => {
     const { putObject } = await import("./support.ts");
     const a = await account(100);
-    const job = (await (await create(a.api_key, { prompt: "a served ball" })).json()) as { id: string };
+    const job = await (await create(a.api_key, { prompt: "a served ball" })).json<{ id: string }>();
     await putObject(`videos/${job.id}/init.mp4`, new Uint8Array(7));
     await postEvent({
       type: "chunk", job_id: job.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${job.id}/init.mp4`, bytes: 7 },
@@ -316,7 +316,7 @@ describe("jobs that never finish", () => {
     let served = 0;
     for (let i = 0; i < 20 && served < 7; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      served = ((await (await call(`/v1/videos/${job.id}`, { key: a.api_key })).json()) as { bytes_served: number }).bytes_served;
+      served = (await (await call(`/v1/videos/${job.id}`, { key: a.api_key })).json<{ bytes_served: number }>()).bytes_served;
     }
     expect(served).toBe(7);
   });

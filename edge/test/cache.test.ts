@@ -34,7 +34,7 @@ describe("result cache and coalescing", () => {
       chunk: { index: 0, key: `videos/${leader}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
     });
     await postEvent({ type: "completed", job_id: leader, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader}/video.mp4`, bytes: 9 } });
-    const after = (await Promise.all(views.map(async (v) => (await call(`/v1/videos/${v.id}`)).json()))) as View[];
+    const after = await Promise.all(views.map(async (v) => (await call(`/v1/videos/${v.id}`)).json<View>()));
     expect(after.filter((v) => v.status === "succeeded" && v.chunks_ready === 1)).toHaveLength(100);
     const playlist = new TextDecoder().decode(await (await call(`/v1/videos/${views[7]!.id}/stream.m3u8`)).arrayBuffer());
     expect(playlist).toContain("seg-00000.m4s");
@@ -50,32 +50,32 @@ describe("result cache and coalescing", () => {
   it("runs anew with cache: none, with another seed, and without a seed", async () => {
     const marker = crypto.randomUUID().slice(0, 8);
     const base = { prompt: `a blue square ${marker}`, duration_s: 1 };
-    const first = (await (await call("/v1/videos", { method: "POST", body: JSON.stringify({ ...base, seed: 7 }) })).json()) as View;
+    const first = await (await call("/v1/videos", { method: "POST", body: JSON.stringify({ ...base, seed: 7 }) })).json<View>();
     expect(first.cache).toBe("miss");
     const cases = [{ ...base, seed: 7, cache: "none" }, { ...base, seed: 8 }, base];
-    const views = (await Promise.all(cases.map(async (b) => (await call("/v1/videos", { method: "POST", body: JSON.stringify(b) })).json()))) as View[];
+    const views = await Promise.all(cases.map(async (b) => (await call("/v1/videos", { method: "POST", body: JSON.stringify(b) })).json<View>()));
     expect(views.map((v) => v.cache)).toEqual(["none", "miss", "none"]);
     expect(await mine(marker)).toHaveLength(4);
   });
 
   it("keeps a hit in its account's ledger: its id, view, playback by key and by signed URL, events, bytes, cancel, 410", async () => {
     const admin = { key: cfg.REELMESH_ADMIN_TOKEN! };
-    const acct = (await (await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "hits", credits: 1000 }) })).json()) as { api_key: string };
-    const other = (await (await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "other", credits: 1000 }) })).json()) as { api_key: string };
+    const acct = await (await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "hits", credits: 1000 }) })).json<{ api_key: string }>();
+    const other = await (await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "other", credits: 1000 }) })).json<{ api_key: string }>();
     const marker = crypto.randomUUID().slice(0, 8);
     const body = JSON.stringify({ prompt: `a teal cone ${marker}`, duration_s: 1, seed: 5 });
-    const leader = (await (await call("/v1/videos", { method: "POST", key: acct.api_key, body })).json()) as View;
+    const leader = await (await call("/v1/videos", { method: "POST", key: acct.api_key, body })).json<View>();
     await putObject(`videos/${leader.id}/init.mp4`, new Uint8Array(11));
     await putObject(`videos/${leader.id}/poster.jpg`, new Uint8Array(5));
     await postEvent({
       type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 11 },
       chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1 });
+    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
 
     const res = await call("/v1/videos", { method: "POST", key: acct.api_key, body });
     expect(res.status).toBe(200);
-    const hit = (await res.json()) as View & { expires_at: string; playback: { signed_hls_url: string; events_url: string; poster_url: string } };
+    const hit = await res.json<View & { expires_at: string; playback: { signed_hls_url: string; events_url: string; poster_url: string } }>();
     expect(hit.id).toMatch(/^vid_[0-9a-z]{26}_h$/);
     expect(res.headers.get("location")).toBe(`/v1/videos/${hit.id}`);
     expect(await mine(marker)).toHaveLength(1); // the leader only
@@ -108,7 +108,7 @@ describe("result cache and coalescing", () => {
     let served = 0;
     for (let i = 0; i < 40 && served < 16; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      served = ((await (await call(`/v1/videos/${hit.id}`, { key: acct.api_key })).json()) as { bytes_served: number }).bytes_served;
+      served = (await (await call(`/v1/videos/${hit.id}`, { key: acct.api_key })).json<{ bytes_served: number }>()).bytes_served;
     }
     expect(served).toBe(16); // init 11 + poster 5
 
@@ -121,22 +121,22 @@ describe("result cache and coalescing", () => {
   it("gives a hit with a webhook a job object of its own (its webhook needs the outbox)", async () => {
     const marker = crypto.randomUUID().slice(0, 8);
     const body = { prompt: `a lime torus ${marker}`, duration_s: 1, seed: 6 };
-    const leader = (await (await call("/v1/videos", { method: "POST", body: JSON.stringify(body) })).json()) as View;
+    const leader = await (await call("/v1/videos", { method: "POST", body: JSON.stringify(body) })).json<View>();
     await postEvent({
       type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
       chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1 });
+    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
     const name = `hit-${marker}`;
     const hook = `${cfg.TEST_WEBHOOK_RECEIVER}/hook/${name}`;
-    const hit = (await (await call("/v1/videos", { method: "POST", body: JSON.stringify({ ...body, webhook_url: hook }) })).json()) as View;
+    const hit = await (await call("/v1/videos", { method: "POST", body: JSON.stringify({ ...body, webhook_url: hook }) })).json<View>();
     expect(hit).toMatchObject({ cache: "hit", status: "succeeded" });
     expect(hit.id).toMatch(/^vid_[0-9a-z]{26}$/);
     expect(await (await call(`/v1/videos/${hit.id}`)).json()).toMatchObject({ id: hit.id, cache: "hit" });
     let log: { body: string }[] = [];
     for (let i = 0; i < 40 && log.length < 1; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      log = (await (await fetch(`${cfg.TEST_WEBHOOK_RECEIVER}/log/${name}`)).json()) as typeof log;
+      log = await (await fetch(`${cfg.TEST_WEBHOOK_RECEIVER}/log/${name}`)).json<typeof log>();
     }
     expect(JSON.parse(log[0]!.body)).toMatchObject({ type: "video.completed", data: { id: hit.id, status: "succeeded" } });
     await mine(marker);

@@ -18,9 +18,7 @@ function chunkEvent(id: string, index: number, total = 2) {
   };
 }
 
-const completed = (id: string, withContent = true) => ({
-  type: "completed", job_id: id, usage, total_chunks: 2, ...(withContent ? { content: { key: `videos/${id}/video.mp4`, bytes: 6 } } : {}),
-});
+const completed = (id: string) => ({ type: "completed", job_id: id, usage, total_chunks: 2, content: { key: `videos/${id}/video.mp4`, bytes: 6 } });
 
 interface Sse {
   id: number;
@@ -100,7 +98,7 @@ describe("final MP4 and poster", () => {
     const early = await call(`/v1/videos/${id}/content`);
     expect(early.status).toBe(409);
     expect(early.headers.get("retry-after")).toBe("2");
-    expect(((await early.json()) as { code: string }).code).toBe("video_not_ready");
+    expect((await early.json<{ code: string }>()).code).toBe("video_not_ready");
 
     await putObject(`videos/${id}/poster.jpg`, new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
     await postEvent(chunkEvent(id, 0));
@@ -121,7 +119,7 @@ describe("final MP4 and poster", () => {
     await putObject(`videos/${id}/video.mp4`, new Uint8Array([1, 2, 3, 4, 5, 6]));
     await postEvent(chunkEvent(id, 1));
     await postEvent(completed(id));
-    const view = (await (await call(`/v1/videos/${id}`)).json()) as { playback: { content_url: string; poster_url: string } };
+    const view = await (await call(`/v1/videos/${id}`)).json<{ playback: { content_url: string; poster_url: string } }>();
     expect(view.playback.content_url).toMatch(new RegExp(`/v1/videos/${id}/content\\?token=`));
     const part = await call(`/v1/videos/${id}/content`, { headers: { range: "bytes=2-3" } });
     expect(part.status).toBe(206);
@@ -136,7 +134,7 @@ describe("webhooks", () => {
     for (const webhook_url of ["ftp://example.com/hook", "https://user:pw@example.com/hook"]) {
       const res = await call("/v1/videos", { method: "POST", body: JSON.stringify({ prompt: "a ball", webhook_url }) });
       expect(res.status).toBe(400);
-      expect(((await res.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toContain("webhook_url");
+      expect((await res.json<{ errors: { field: string }[] }>()).errors.map((e) => e.field)).toContain("webhook_url");
     }
   });
 
@@ -151,10 +149,10 @@ describe("webhooks", () => {
     let log: { headers: Record<string, string>; body: string }[] = [];
     for (let i = 0; i < 100 && log.length < 2; i++) {
       await sleep(100);
-      log = (await (await fetch(`${RECEIVER}/log/${name}`)).json()) as typeof log;
+      log = await (await fetch(`${RECEIVER}/log/${name}`)).json<typeof log>();
     }
     expect(log).toHaveLength(2);
-    const { secret } = (await (await call("/v1/webhook_secret")).json()) as { secret: string };
+    const { secret } = await (await call("/v1/webhook_secret")).json<{ secret: string }>();
     expect(secret).toMatch(/^whsec_/);
     for (const d of log) expect(await verifyWebhook(secret, d.headers, d.body)).toBe(true);
     expect(await verifyWebhook(secret, log[1]!.headers, log[1]!.body.replace("succeeded", "failed"))).toBe(false);

@@ -28,7 +28,7 @@ describe("worker events", () => {
     expect((await postEvent({ type: "started", job_id: id }, { secret: "not-the-secret-0123456789" })).status).toBe(401);
     const stale = await postEvent({ type: "started", job_id: id }, { nowS: Math.floor(Date.now() / 1000) - 3600 });
     expect(stale.status).toBe(401);
-    expect(((await stale.json()) as { code: string }).code).toBe("invalid_signature");
+    expect((await stale.json<{ code: string }>()).code).toBe("invalid_signature");
     expect(await (await call(`/v1/videos/${id}`)).json()).toMatchObject({ status: "queued" });
   });
 
@@ -63,7 +63,7 @@ describe("worker events", () => {
     expect(await repeat.json()).toEqual({ applied: true, stop: false });
     expect(segments(await playlist(id))).toHaveLength(2);
 
-    expect((await postEvent({ type: "completed", job_id: id, usage, total_chunks: 2 })).status).toBe(200);
+    expect((await postEvent({ type: "completed", job_id: id, usage, total_chunks: 2, content: { key: `videos/${id}/video.mp4`, bytes: 9 } })).status).toBe(200);
     m3u8 = await playlist(id);
     expect(m3u8.trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
 
@@ -92,7 +92,7 @@ describe("segments", () => {
 
     const early = await call(`/v1/videos/${id}/seg-00000.m4s`);
     expect(early.status).toBe(404);
-    expect(((await early.json()) as { code: string }).code).toBe("segment_not_ready");
+    expect((await early.json<{ code: string }>()).code).toBe("segment_not_ready");
 
     await postEvent(chunkEvent(id, 0));
     const res = await call(`/v1/videos/${id}/seg-00000.m4s`);

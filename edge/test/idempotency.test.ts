@@ -89,7 +89,7 @@ describe("Idempotency-Key", () => {
     const first = await post("/things", { prompt: "a red ball" }, { key });
     expect(first.status).toBe(201);
     expect(first.headers.get("idempotent-replayed")).toBeNull();
-    const firstBody = await first.json() as { id: string; json: unknown; text: string };
+    const firstBody = await first.json<{ id: string; json: unknown; text: string }>();
     // The middleware read the body; the handler could still read it as JSON and as text.
     expect(firstBody.json).toEqual({ prompt: "a red ball" });
     expect(firstBody.text).toBe(JSON.stringify({ prompt: "a red ball" }));

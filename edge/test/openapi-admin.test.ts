@@ -106,7 +106,7 @@ describe("admin response schemas follow the handlers", () => {
     ];
     for (const [pending, method, path] of cases) {
       const res = await pending;
-      const problem = (await res.json()) as { code: string };
+      const problem = await res.json<{ code: string }>();
       expect(ProblemSchema.safeParse(problem).error).toBeUndefined();
       expect(doc.paths[path][method].responses[String(res.status)]?.description, `${method} ${path} ${res.status}`).toContain(`\`${problem.code}\``);
     }

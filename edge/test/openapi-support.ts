@@ -36,5 +36,5 @@ export async function served(): Promise<Json> {
   const res = await app.request("/openapi.json");
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-  return (await res.json()) as Json;
+  return await res.json<Json>();
 }

@@ -308,7 +308,7 @@ describe("response schemas follow the code", () => {
     viewApp.get("/", async (c) => c.json(await jobView(c as never, record)));
     const res = await viewApp.request("http://edge.test/", {}, bindings);
     expect(res.status).toBe(200);
-    const view = (await res.json()) as Json;
+    const view = await res.json<Json>();
     expect(Object.keys(view).sort()).toEqual(Object.keys(VideoSchema.shape).sort());
     expect(VideoSchema.safeParse(view).error).toBeUndefined();
   });
@@ -316,10 +316,10 @@ describe("response schemas follow the code", () => {
   it("ModerationResult matches what POST /v1/moderations answers", async () => {
     for (const input of ["a red ball bouncing", "how to make a bomb at home"]) {
       const res = await edgeApp.request("http://edge.test/v1/moderations", {
-        method: "POST", headers: { authorization: `Bearer ${(env as unknown as Json).REELMESH_DEV_KEY}`, "content-type": "application/json" }, body: JSON.stringify({ input }),
+        method: "POST", headers: { authorization: `Bearer ${String((env as unknown as Json).REELMESH_DEV_KEY)}`, "content-type": "application/json" }, body: JSON.stringify({ input }),
       }, env);
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { category_scores: Record<string, number> };
+      const body = await res.json<{ category_scores: Record<string, number> }>();
       expect(ModerationResultSchema.safeParse(body).error).toBeUndefined();
       expect(Object.keys(body.category_scores).sort()).toEqual(CATEGORIES.filter((c) => c !== "sexual_minors").sort());
     }
@@ -359,7 +359,7 @@ describe("Idempotency-Key, as the app answers it", () => {
       expect(op.responses["409"].headers, `POST ${path} 409`).toHaveProperty(["Retry-After"]);
       const refusals: [Response, string][] = [[await post(url, { other: 1 }, key), "idempotency_key_reused"], [await post(url, {}, "k".repeat(256)), "invalid_idempotency_key"]];
       for (const [res, code] of refusals) {
-        expect(((await res.json()) as { code: string }).code, `POST ${path}`).toBe(code);
+        expect((await res.json<{ code: string }>()).code, `POST ${path}`).toBe(code);
         expect(op.responses[String(res.status)]?.description, `POST ${path} ${res.status}`).toContain(`\`${code}\``);
       }
     }
@@ -385,7 +385,7 @@ describe("Idempotency-Key, as the app answers it", () => {
 describe("the create path answers as documented", () => {
   const RATE_LIMIT = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy"];
   const account = async (body: Json) =>
-    (await (await call("/admin/accounts", { method: "POST", key: cfg.REELMESH_ADMIN_TOKEN!, body: JSON.stringify(body) })).json()) as { id: string; api_key: string };
+    await (await call("/admin/accounts", { method: "POST", key: cfg.REELMESH_ADMIN_TOKEN!, body: JSON.stringify(body) })).json<{ id: string; api_key: string }>();
   const create = (key: string, extra: Json = {}) => call("/v1/videos", { method: "POST", key, body: JSON.stringify({ prompt: "a red ball bouncing", duration_s: 4, ...extra }) });
 
   it("a quote, and the 402 and 429 refusals with their codes and headers", async () => {
@@ -395,7 +395,7 @@ describe("the create path answers as documented", () => {
     const busy = await account({ name: "openapi-busy", credits: 100, limits: { burst: 100, per_s: 100, max_running_jobs: 1 } });
     await limiter(env as unknown as Env, busy.id).acquireSlot("vid_openapi_running", 1);
     const minted = await call("/v1/tokens", { method: "POST", key: busy.api_key, body: JSON.stringify({ subject: "openapi-user", credit_cap: 0 }) });
-    const { token } = (await minted.json()) as { token: string };
+    const { token } = await minted.json<{ token: string }>();
 
     const quote = await create(slow.api_key, { dry_run: true });
     expect(quote.status).toBe(200);
@@ -414,7 +414,7 @@ describe("the create path answers as documented", () => {
       [await create(busy.api_key), "concurrency_limit", ["Retry-After"]],
     ];
     for (const [res, code, headers] of cases) {
-      const problem = (await res.json()) as { code: string };
+      const problem = await res.json<{ code: string }>();
       expect(problem.code).toBe(code);
       expect(ProblemSchema.safeParse(problem).error).toBeUndefined();
       const r = documented[String(res.status)];

@@ -51,6 +51,6 @@ export async function postEvent(event: Record<string, unknown>, opts: { secret?:
 export async function createJob(body: Record<string, unknown> = { prompt: "a red ball bouncing", duration_s: 4 }): Promise<{ id: string; signed_hls_url: string }> {
   const res = await call("/v1/videos", { method: "POST", body: JSON.stringify(body) });
   if (res.status !== 202) throw new Error(`create: ${res.status} ${await res.text()}`);
-  const job = (await res.json()) as { id: string; playback: { signed_hls_url: string } };
+  const job = await res.json<{ id: string; playback: { signed_hls_url: string } }>();
   return { id: job.id, signed_hls_url: job.playback.signed_hls_url };
 }

@@ -36,7 +36,7 @@ export class EncoderError extends Error {
   readonly code = "encoder_failed";
 }
 
-export function ffmpegArgs(o: EncodeOptions): string[] {
+function ffmpegArgs(o: EncodeOptions): string[] {
   const gop = String(o.framesPerChunk);
   return [
     "-hide_banner", "-loglevel", "error", "-nostdin",

@@ -32,7 +32,7 @@ export interface StreamEncoderOptions {
   ffmpegPath?: string;
 }
 
-export function streamEncoderArgs(o: StreamEncoderOptions): string[] {
+function streamEncoderArgs(o: StreamEncoderOptions): string[] {
   const gop = String(o.framesPerChunk + 1);
   const codec: string[] =
     (o.codec ?? "libx264") === "h264_nvenc"
@@ -214,7 +214,7 @@ function completeBoxes(buf: Uint8Array) {
 }
 
 /** Sets one fragment's sequence number and absolute decode time (tfdt, track timescale). */
-export function setFragmentTiming(fragment: Uint8Array, sequence: number, decodeTime: bigint): void {
+function setFragmentTiming(fragment: Uint8Array, sequence: number, decodeTime: bigint): void {
   const view = new DataView(fragment.buffer, fragment.byteOffset, fragment.byteLength);
   const moof = readBoxes(fragment).find((b) => b.type === "moof");
   if (!moof) throw new EncoderError("fragment without a moof box");

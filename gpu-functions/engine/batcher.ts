@@ -46,7 +46,7 @@ export interface LaneSpec {
 }
 
 /** The sampler step to apply on the ORT thread: x ← a·x + Σ coef[r]·output row r. */
-export interface SamplerStep {
+interface SamplerStep {
   /** The model sees inputScale·x. */
   inputScale: number;
   a: number;
@@ -54,7 +54,7 @@ export interface SamplerStep {
   coef: number[];
 }
 
-export interface LaneResult {
+interface LaneResult {
   /** This lane's rows of the denoiser output; absent when a step was applied instead. */
   out?: Float32Array;
   /** The submitted sample, handed back: it was lent to the ORT thread (see TiledTensor). */
@@ -230,7 +230,7 @@ export class DenoiseBatcher {
   }
 }
 
-export function timestepSpec(model: LoadedModel) {
+function timestepSpec(model: LoadedModel) {
   const name = model.manifest.io.denoiser.timestep;
   const spec = model.manifest.graphs.denoiser.inputs.find((i) => i.name === name);
   if (!spec) throw new Error(`denoiser timestep input "${name}" is not declared in the manifest`);
@@ -238,7 +238,7 @@ export function timestepSpec(model: LoadedModel) {
 }
 
 /** The timestep tensor in the model's own dtype and rank: [] (one for the run) or [batch]. */
-export function timestepTensor(model: LoadedModel, values: number[]): ort.Tensor {
+function timestepTensor(model: LoadedModel, values: number[]): ort.Tensor {
   const spec = timestepSpec(model);
   const dims = spec.shape.length === 0 ? [] : [values.length];
   const vals = spec.shape.length === 0 ? values.slice(0, 1) : values;

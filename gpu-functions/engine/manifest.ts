@@ -93,4 +93,3 @@ export const ModelManifestSchema = z.object({
   resolution: z.object({ width: z.int().min(1), height: z.int().min(1) }),
 });
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
-export type ModelManifestInput = z.input<typeof ModelManifestSchema>;

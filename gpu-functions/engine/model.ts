@@ -38,7 +38,7 @@ async function readChecked(dir: string, file: string, expected: string): Promise
 }
 
 /** Every difference between what the manifest promises and what the session declares. */
-export function compareInputs(component: string, spec: GraphSpec, metadata: readonly ort.InferenceSession.ValueMetadata[]): string[] {
+function compareInputs(component: string, spec: GraphSpec, metadata: readonly ort.InferenceSession.ValueMetadata[]): string[] {
   const problems: string[] = [];
   const byName = new Map(metadata.map((m) => [m.name, m]));
   for (const want of spec.inputs) {
@@ -69,7 +69,7 @@ export function compareInputs(component: string, spec: GraphSpec, metadata: read
 }
 
 /** What the engine needs to agree between the manifest's fields and its tensor specs. */
-export function checkGeometry(m: ModelManifest): string[] {
+function checkGeometry(m: ModelManifest): string[] {
   const problems: string[] = [];
   const l = m.latent;
   if (m.conditioning_frames >= l.frames) problems.push(`conditioning_frames (${m.conditioning_frames}) must be fewer than latent.frames (${l.frames})`);

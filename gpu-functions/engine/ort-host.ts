@@ -39,7 +39,7 @@ export interface TiledTensor {
   updateFrom?: string;
 }
 
-export interface TiledPart {
+interface TiledPart {
   data: Float32Array;
   repeat: number;
   /** The model sees scale·data (Euler's input scaling); default 1. */
@@ -64,7 +64,7 @@ export type HostResponse =
       returned?: Record<string, Float32Array[]>;
     };
 
-export interface RunResult {
+interface RunResult {
   outputs: Record<string, ort.Tensor>;
   /** Lent parts, by feed name, in order. */
   returned: Record<string, Float32Array[]>;

@@ -79,13 +79,6 @@ export interface EngineOptions {
 
 type Layout = "BCFHW" | "BFCHW";
 
-/** Float pixels in [-1, 1] ([3,F,H,W] or [F,3,H,W]) → interleaved rgb24 frames. */
-export function toRgb24(pixels: Float32Array, frames: number, height: number, width: number, layout: Layout = "BCFHW"): Uint8Array {
-  const out = new Uint8Array(frames * height * width * 3);
-  toRgb24Frames(out, pixels, frames, height * width, layout, 0, frames);
-  return out;
-}
-
 /** Frames [from, to) of `pixels` into `out`: one sequential pass per frame over three planes. */
 function toRgb24Frames(out: Uint8Array, pixels: Float32Array, frames: number, hw: number, layout: Layout, from: number, to: number): void {
   for (let f = from; f < to; f++) {
@@ -107,7 +100,7 @@ function toRgb24Frames(out: Uint8Array, pixels: Float32Array, frames: number, hw
 }
 
 /** [offset, length] spans holding latent frames [from, to) of one sample. */
-export function frameSpans(layout: Layout, channels: number, frames: number, plane: number, from: number, to: number): [number, number][] {
+function frameSpans(layout: Layout, channels: number, frames: number, plane: number, from: number, to: number): [number, number][] {
   if (to <= from) return [];
   if (layout === "BFCHW") return [[from * channels * plane, (to - from) * channels * plane]];
   return Array.from({ length: channels }, (_, c) => [(c * frames + from) * plane, (to - from) * plane] as [number, number]);
@@ -124,7 +117,7 @@ export async function* generate(model: LoadedModel, req: GenerateRequest, stats?
   const ready: GeneratedChunk[] = [];
   let finished = false;
   let stopped = false;
-  let failure: unknown;
+  let failure: Error | undefined;
   let wake: (() => void) | undefined;
   let space: (() => void) | undefined;
   const producer = (async () => {
@@ -135,7 +128,7 @@ export async function* generate(model: LoadedModel, req: GenerateRequest, stats?
         while (ready.length >= MAX_READY && !stopped) await new Promise<void>((r) => (space = r));
       }, () => stopped);
     } catch (err) {
-      failure = err;
+      failure = err instanceof Error ? err : new Error(String(err));
     } finally {
       finished = true;
       wake?.();
@@ -255,7 +248,7 @@ async function produce(
   let tail: Float32Array | undefined = firstChunk > 0 && n > 0 ? Float32Array.from(req.tail!) : undefined;
   const timesteps = new Array<number>(rows);
   let previous: Conversion | undefined;
-  let noiseDue = false;
+  let noiseDue: boolean;
   let lastStepMs = 0;
 
   for (let k = firstChunk; k < req.numChunks && !isStopped() && !req.signal?.aborted; k++) {
@@ -315,7 +308,6 @@ async function produce(
     if (previous) {
       previous.advance(Infinity);
       await emit(previous.chunk);
-      previous = undefined;
     }
     if (noiseDue) nextNoise = noise(k + 1);
 

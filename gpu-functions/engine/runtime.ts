@@ -5,7 +5,7 @@ import ort from "onnxruntime-node";
  * does not fall back by itself when CUDA's libraries are missing (session creation throws),
  * so a failure is caught, logged, and CPU is used only when allowed.
  */
-export const EXECUTION_PROVIDERS = ["cuda", "tensorrt", "cpu"] as const;
+const EXECUTION_PROVIDERS = ["cuda", "tensorrt", "cpu"] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 export interface RuntimeOptions {

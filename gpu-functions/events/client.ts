@@ -33,7 +33,7 @@ export class EventSender {
 
   /** Queues an event behind earlier ones; resolves when it was delivered (or given up). */
   send(event: EventPayload): Promise<boolean> {
-    const full = { ...event, job_id: this.jobId, worker_id: this.workerId, at: new Date().toISOString() } as WorkerEvent;
+    const full = { ...event, job_id: this.jobId, worker_id: this.workerId, at: new Date().toISOString() };
     const next = this.chain.then(() => this.deliver(full));
     this.chain = next.catch(() => {});
     return next;

@@ -7,8 +7,8 @@ import onnxProto from "onnx-proto";
  */
 const { onnx } = onnxProto;
 
-export const IR_VERSION = 8;
-export const OPSET = 17;
+const IR_VERSION = 8;
+const OPSET = 17;
 
 type Dim = number | string;
 export type ElemType = "float32" | "int64";
@@ -68,7 +68,7 @@ export class GraphBuilder {
   /** A constant tensor stored in the graph. */
   constant(name: string, dims: number[], data: Float32Array | BigInt64Array): string {
     const expected = dims.reduce((a, b) => a * b, 1);
-    if (data.length !== expected) throw new Error(`initializer ${name}: ${data.length} values for dims [${dims}]`);
+    if (data.length !== expected) throw new Error(`initializer ${name}: ${data.length} values for dims [${dims.join(",")}]`);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.initializers.push({
       name,

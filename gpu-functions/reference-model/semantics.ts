@@ -23,7 +23,7 @@ export const DIM = {
 export const EMBED_DIM = 18;
 
 /** Logit a shape or motion word adds; defaults below make a prompt without one still valid. */
-export const WORD_LOGIT = 8;
+const WORD_LOGIT = 8;
 export const DEFAULT_SHAPE_LOGITS = [1, 0, 0, 0];
 export const DEFAULT_MOTION_LOGITS = [1, 0, 0, 0, 0];
 
@@ -35,7 +35,7 @@ export function rgbToLatent(rgb: readonly [number, number, number]): [number, nu
   }) as [number, number, number];
 }
 
-export const COLOURS: Record<string, readonly [number, number, number]> = {
+const COLOURS: Record<string, readonly [number, number, number]> = {
   red: [225, 35, 35],
   green: [40, 190, 60],
   blue: [40, 90, 230],
@@ -50,7 +50,7 @@ export const COLOURS: Record<string, readonly [number, number, number]> = {
 };
 export const DEFAULT_FG: readonly [number, number, number] = [235, 235, 235];
 
-export const BACKGROUNDS: Record<string, readonly [number, number, number]> = {
+const BACKGROUNDS: Record<string, readonly [number, number, number]> = {
   night: [15, 20, 50],
   sky: [120, 180, 240],
   grass: [60, 140, 50],

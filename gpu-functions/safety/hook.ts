@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
  * The worker fails closed: a hook that throws fails the job (retried like any error), and a
  * flagged verdict fails it for good before the chunk is encoded or stored.
  */
-export interface SafetyVerdict {
+interface SafetyVerdict {
   flagged: boolean;
   categories: string[];
   detail?: string;

@@ -36,7 +36,7 @@ interface SseTimes {
 /** Follows a job's server-sent events; times are from `t0`. */
 async function followEvents(stack: Stack, id: string, t0: number): Promise<SseTimes> {
   const res = await fetch(`${stack.edgeUrl}/v1/videos/${id}/events`, { headers: { authorization: `Bearer ${stack.devKey}` } });
-  const reader = res.body!.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let buffer = "";
   const times: SseTimes = { firstChunkMs: 0, completedMs: 0 };

@@ -13,9 +13,9 @@ export const RESOURCE_NAMES = {
 } as const;
 
 /** A job message is retried this many times before it is parked in the DLQ. */
-export const MAX_RECEIVE_COUNT = 3;
+const MAX_RECEIVE_COUNT = 3;
 /** Longer than one chunk's work; the worker's heartbeat extends it while a job runs. */
-export const VISIBILITY_TIMEOUT_S = 60;
+const VISIBILITY_TIMEOUT_S = 60;
 /** Fixed account id of the emulator; real queue URLs carry the AWS account. */
 const LOCAL_ACCOUNT = "000000000000";
 
@@ -33,7 +33,7 @@ export interface ProvisionedResources {
   bucket: string;
 }
 
-export function sqsClient(aws: AwsEndpoint): SQSClient {
+function sqsClient(aws: AwsEndpoint): SQSClient {
   return new SQSClient({
     endpoint: aws.endpoint,
     region: aws.region,
@@ -41,7 +41,7 @@ export function sqsClient(aws: AwsEndpoint): SQSClient {
   });
 }
 
-export function s3Client(aws: AwsEndpoint): S3Client {
+function s3Client(aws: AwsEndpoint): S3Client {
   return new S3Client({
     endpoint: aws.endpoint,
     region: aws.region,
@@ -51,7 +51,7 @@ export function s3Client(aws: AwsEndpoint): S3Client {
 }
 
 /** Queue URL on the given endpoint; the emulator's own URLs carry a host that does not resolve. */
-export function queueUrl(endpoint: string, name: string): string {
+function queueUrl(endpoint: string, name: string): string {
   return `${endpoint}/${LOCAL_ACCOUNT}/${name}`;
 }
 

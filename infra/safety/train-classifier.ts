@@ -9,8 +9,8 @@ import { PROMPTS_JSONL } from "../../edge/safety-eval/prompts.data.ts";
 /**
  * Trains the prompt-safety classifier (edge/src/safety/classifier.ts), reproducibly:
  *
- *   node infra/safety/train-classifier.ts          # writes edge/src/safety/model/weights.data.ts
- *   node infra/safety/train-classifier.ts --check  # exits 1 if that file is not what it would write
+ *   npm run train:safety             # writes edge/src/safety/model/weights.data.ts
+ *   npm run train:safety -- --check  # exits 1 if that file is not what it would write
  *
  * Data: every labelled prompt in edge/safety-train/*.jsonl (written for training by authors
  * who had not seen the filter or the evaluation sets), the "dev" half of the first evaluation
@@ -120,7 +120,7 @@ function train(examples: readonly Example[], seed: number): ClassifierModel {
           const gi = g + L2 * w[at]!;
           m[at] = b1 * m[at]! + (1 - b1) * gi;
           v[at] = b2 * v[at]! + (1 - b2) * gi * gi;
-          w[at] = w[at]! - (LR * (m[at]! / c1)) / (Math.sqrt(v[at]! / c2) + eps);
+          w[at] = w[at]! - (LR * (m[at] / c1)) / (Math.sqrt(v[at] / c2) + eps);
         }
       }
     }
@@ -202,9 +202,11 @@ if (process.argv.includes("--explore")) {
   let have = "";
   try {
     have = readFileSync(OUT, "utf8");
-  } catch {}
+  } catch {
+    // absent: stale by definition
+  }
   if (have !== text) {
-    console.error(`${OUT.pathname} is not what the training data gives: run node infra/safety/train-classifier.ts`);
+    console.error(`${OUT.pathname} is not what the training data gives: run npm run train:safety`);
     process.exitCode = 1;
   }
 } else {

@@ -34,12 +34,11 @@ export const WorkerEventSchema = z.discriminatedUnion("type", [
     type: z.literal("completed"),
     usage: UsageSchema,
     total_chunks: z.int().min(1),
-    /** The final MP4 (absent from workers that predate it). */
-    content: z.object({ key: z.string().min(1), bytes: z.int().min(1) }).optional(),
+    /** The final MP4. */
+    content: z.object({ key: z.string().min(1), bytes: z.int().min(1) }),
   }),
   z.object({ ...base, type: z.literal("failed"), error: ErrorInfoSchema, retryable: z.boolean() }),
   /** The worker stopped a job the edge asked to cancel; `chunks` were committed before it did. */
   z.object({ ...base, type: z.literal("canceled"), chunks: z.int().min(0) }),
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
-export type WorkerEventType = WorkerEvent["type"];

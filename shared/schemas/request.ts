@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ASPECT_RATIOS, DEFAULT_MODEL, MODEL_IDS, SCHEDULERS } from "../models.ts";
 
 /** Service tiers (docs/architecture.md, tiers). Each has its own SQS queue. */
-export const TIERS = ["standard", "economy"] as const;
+const TIERS = ["standard", "economy"] as const;
 export const TierSchema = z.enum(TIERS);
 export type Tier = z.infer<typeof TierSchema>;
 
@@ -38,6 +38,6 @@ export const CreateVideoRequestSchema = z.strictObject({
 });
 export type CreateVideoRequest = z.infer<typeof CreateVideoRequestSchema>;
 
-export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "canceled"] as const;
+const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "canceled"] as const;
 export const JobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof JobStatusSchema>;

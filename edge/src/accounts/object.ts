@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 
 /**
- * The account directory: accounts, their API keys and credits, in one Durable
+ * The account directory: accounts and their API keys, in one Durable
  * Object (`idFromName("directory")`). Keys are random (256 bits), shown once at creation, and
  * stored only as SHA-256 hashes (a key is high-entropy, so a fast hash is enough); a short
  * prefix identifies a key in lists and logs. Verification at the edge is cached per isolate
@@ -16,16 +16,15 @@ export interface AccountLimits {
   max_running_jobs: number;
 }
 
-export interface Account {
+interface Account {
   id: string;
   name: string;
-  credits: number;
   created_at: string;
   /** Overrides of the edge's default limits. */
   limits: AccountLimits | null;
 }
 
-export interface KeyRecord {
+interface KeyRecord {
   key_id: string;
   account_id: string;
   /** First characters of the key, for humans: `rm_live_AbCd…`. */
@@ -38,7 +37,7 @@ const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const randomId = (prefix: string, n: number) =>
   prefix + Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => ALPHABET[b % 32]).join("");
 
-export function newApiKey(): string {
+function newApiKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return "rm_live_" + btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
@@ -51,8 +50,8 @@ export async function hashKey(key: string): Promise<string> {
 const KEY_PREFIX_CHARS = 12;
 
 export class AccountsObject extends DurableObject<Env> {
-  async createAccount(name: string, credits: number, limits: AccountLimits | null = null): Promise<{ account: Account; apiKey: string; key: KeyRecord }> {
-    const account: Account = { id: randomId("acct_", 16), name, credits, created_at: new Date().toISOString(), limits };
+  async createAccount(name: string, limits: AccountLimits | null = null): Promise<{ account: Account; apiKey: string; key: KeyRecord }> {
+    const account: Account = { id: randomId("acct_", 16), name, created_at: new Date().toISOString(), limits };
     await this.ctx.storage.put(`account:${account.id}`, account);
     const { apiKey, key } = await this.createKey(account.id);
     return { account, apiKey, key };
@@ -64,14 +63,6 @@ export class AccountsObject extends DurableObject<Env> {
 
   async listAccounts(): Promise<Account[]> {
     return [...(await this.ctx.storage.list<Account>({ prefix: "account:" })).values()];
-  }
-
-  async addCredits(id: string, amount: number): Promise<Account | null> {
-    const account = await this.getAccount(id);
-    if (!account) return null;
-    account.credits += amount;
-    await this.ctx.storage.put(`account:${id}`, account);
-    return account;
   }
 
   async createKey(accountId: string): Promise<{ apiKey: string; key: KeyRecord }> {

@@ -11,7 +11,7 @@ export const TOKEN_SCOPES = ["videos:create", "videos:read"] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 export const MAX_TOKEN_TTL_S = 3600;
 
-export const TokenClaimsSchema = z.object({
+const TokenClaimsSchema = z.object({
   v: z.literal(1),
   acct: z.string().min(1),
   sub: z.string().min(1).max(128),
@@ -43,7 +43,7 @@ export async function verifyToken(secret: string, token: string, nowS = Math.flo
   const match = /^rmt_([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token);
   if (!match) return null;
   try {
-    const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret, "verify"), fromB64url(match[2]!), encoder.encode(match[1]!));
+    const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret, "verify"), fromB64url(match[2]!), encoder.encode(match[1]));
     if (!ok) return null;
     const claims = TokenClaimsSchema.safeParse(JSON.parse(new TextDecoder().decode(fromB64url(match[1]!))));
     if (!claims.success || claims.data.exp <= nowS || claims.data.exp - claims.data.iat > MAX_TOKEN_TTL_S) return null;

@@ -15,7 +15,7 @@ function awsClient(cfg: EdgeConfig): AwsClient {
   return client.aws;
 }
 
-export function objectUrl(cfg: EdgeConfig, key: string): string {
+function objectUrl(cfg: EdgeConfig, key: string): string {
   const path = key.split("/").map(encodeURIComponent).join("/");
   return cfg.AWS_ENDPOINT_URL
     ? `${cfg.AWS_ENDPOINT_URL.replace(/\/$/, "")}/${cfg.S3_BUCKET}/${path}`

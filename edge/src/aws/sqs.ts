@@ -22,7 +22,7 @@ function sqsClient(cfg: EdgeConfig): SQSClient {
   return client.sqs;
 }
 
-export function queueUrlFor(cfg: EdgeConfig, tier: Tier): string {
+function queueUrlFor(cfg: EdgeConfig, tier: Tier): string {
   return tier === "economy" && cfg.SQS_QUEUE_URL_ECONOMY ? cfg.SQS_QUEUE_URL_ECONOMY : cfg.SQS_QUEUE_URL_STANDARD;
 }
 

@@ -13,7 +13,7 @@ import type { JobCost } from "./costs.ts";
  * so no I/O object crosses requests. A failed flush is logged and its records are put back
  * for the next one (at most MAX_PENDING are kept: accounting, never a reason to fail a request).
  */
-export const FLUSH_MS = 200;
+const FLUSH_MS = 200;
 const MAX_PENDING = 10_000;
 
 interface Batch {
@@ -64,6 +64,6 @@ export function queueHitServed(env: Env, ctx: Pick<ExecutionContext, "waitUntil"
   if (bytes <= 0) return;
   const b = batch(env, ctx);
   let hits = b.hitServed.get(account);
-  if (!hits) b.hitServed.set(account, (hits = new Map()));
+  if (!hits) b.hitServed.set(account, (hits = new Map<string, number>()));
   hits.set(hitId, (hits.get(hitId) ?? 0) + bytes);
 }

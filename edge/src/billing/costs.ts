@@ -20,7 +20,7 @@ export interface JobCost {
   ran_on_gpu: boolean;
 }
 
-export interface CostReport {
+interface CostReport {
   from: string;
   to: string;
   prices: { gpu_hour_usd: number; credit_usd: number };
@@ -70,7 +70,7 @@ export class CostsObject extends DurableObject<Env> {
   }
 
   async report(from: string, to: string, prices: { gpu_hour_usd: number; credit_usd: number }): Promise<CostReport> {
-    const rows = this.sql.exec(
+    const rows = this.sql.exec<{ tier: string; jobs: number; video_s: number; gpu_s: number; encode_s: number; bytes_stored: number; charged: number }>(
       `SELECT tier, COUNT(*) AS jobs, SUM(video_s) AS video_s, SUM(gpu_s) AS gpu_s, SUM(encode_s) AS encode_s,
               SUM(bytes_stored) AS bytes_stored, SUM(charged) AS charged
          FROM jobs WHERE day >= ? AND day <= ? GROUP BY tier ORDER BY tier`, from, to,

@@ -236,7 +236,7 @@ export class LedgerObject extends DurableObject<Env> {
   async usage(subject: string | null = null): Promise<UsageSummary> {
     const filter = subject === null ? "" : "AND r.subject = ?";
     const args = subject === null ? [] : [subject];
-    const rows = this.sql.exec(
+    const rows = this.sql.exec<{ ref: string; reserved: number; tier: string; day: string; back: number | null; refunded: number | null }>(
       `SELECT r.ref AS ref, -r.amount AS reserved, r.tier AS tier, substr(r.at, 1, 10) AS day,
               (SELECT amount FROM entries s WHERE s.ref = r.ref AND s.kind = 'settle') AS back,
               (SELECT amount FROM entries f WHERE f.ref = r.ref AND f.kind = 'refund') AS refunded
@@ -264,13 +264,13 @@ export class LedgerObject extends DurableObject<Env> {
 
   /** Every entry, oldest first (audits, tests). */
   async entries(): Promise<{ ref: string; kind: string; amount: number }[]> {
-    return this.sql.exec("SELECT ref, kind, amount FROM entries ORDER BY seq").toArray().map((r) => ({ ref: String(r.ref), kind: String(r.kind), amount: Number(r.amount) }));
+    return this.sql.exec<{ ref: string; kind: string; amount: number }>("SELECT ref, kind, amount FROM entries ORDER BY seq").toArray().map((r) => ({ ref: String(r.ref), kind: String(r.kind), amount: Number(r.amount) }));
   }
 
   /** The kept totals against the sums of the entries (tests, audits): always equal. */
   async audit(): Promise<{ balance: number; sum: number; tokens: { token: string; used: number; sum: number }[] }> {
     const sum = Number(this.sql.exec("SELECT COALESCE(SUM(amount), 0) AS s FROM entries").one().s);
-    const tokens = this.sql.exec(`SELECT u.token AS token, u.used AS used,
+    const tokens = this.sql.exec<{ token: string; used: number; sum: number }>(`SELECT u.token AS token, u.used AS used,
         (SELECT -COALESCE(SUM(e.amount), 0) FROM entries e WHERE e.kind IN ('reserve', 'settle', 'refund')
            AND e.ref IN (SELECT ref FROM entries WHERE kind = 'reserve' AND token = u.token)) AS sum
       FROM token_use u ORDER BY u.token`).toArray().map((r) => ({ token: String(r.token), used: Number(r.used), sum: Number(r.sum) }));

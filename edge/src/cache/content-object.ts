@@ -10,7 +10,7 @@ import type { Env } from "../env.ts";
  * A failed or expired leader is forgotten, so the next request runs afresh.
  */
 /** What a cache hit needs of the leader's finished job (kept here: one call fewer per hit). */
-export interface CachedResult {
+interface CachedResult {
   codecs: string | null;
   init: { key: string; bytes: number } | null;
   chunks: { index: number; key: string; frames: number; duration_s: number; bytes: number }[];

@@ -48,7 +48,7 @@ export const COST_DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 admin.post("/accounts", async (c) => {
   const req = await jsonBody(c, CreateAccountRequestSchema);
-  const { account, apiKey, key } = await directory(c.env).createAccount(req.name, req.credits, req.limits ?? null);
+  const { account, apiKey, key } = await directory(c.env).createAccount(req.name, req.limits ?? null);
   const balance = req.credits > 0 ? await ledger(c.env, account.id).credit(`grant:${account.id}`, req.credits) : 0;
   c.header("cache-control", "no-store");
   return c.json({ ...account, balance, api_key: apiKey, key_id: key.key_id, key_prefix: key.prefix }, 201);

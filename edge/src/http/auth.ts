@@ -46,7 +46,7 @@ export function bearerKey(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-export const unauthorized = (detail: string) =>
+const unauthorized = (detail: string) =>
   new ApiError(401, "unauthorized", "Missing or invalid credentials", detail, { headers: { "www-authenticate": 'Bearer realm="reelmesh"' } });
 
 const ALL_SCOPES: ReadonlySet<TokenScope> = new Set(TOKEN_SCOPES);
@@ -109,8 +109,3 @@ export function requireAuth(scope: TokenScope | null, opts: { keyOnly?: boolean 
 }
 
 export const requireApiKey = requireAuth(null, { keyOnly: true });
-
-/** Forget cached verifications (tests; an operator who just revoked a key on this isolate). */
-export function clearKeyCache(): void {
-  keyCache.clear();
-}

@@ -3,7 +3,6 @@ import { z } from "zod";
 import { MAX_TOKEN_TTL_S, mintToken, TOKEN_SCOPES } from "../accounts/tokens.ts";
 import { edgeConfig, type Env } from "../env.ts";
 import { requireApiKey, type AuthVariables } from "./auth.ts";
-import { ApiError } from "./problem.ts";
 import { jsonBody } from "./validation.ts";
 import { idempotentForAccount } from "./idempotent.ts";
 

@@ -210,7 +210,7 @@ async function createVideo(c: Context<App>, ctx: {
   }
 
   const resolution = req.resolution ?? spec.defaultResolution;
-  const shortSide = spec.resolutions[resolution as keyof typeof spec.resolutions] as number;
+  const shortSide = spec.resolutions[resolution] as number;
   const { width, height } = frameSize(shortSide, req.aspect_ratio);
   const pricing = { duration_s: req.duration_s, steps: req.steps ?? spec.defaultSteps, short_side: shortSide, tier: req.tier };
   if (req.dry_run) {

@@ -17,10 +17,10 @@ import { idempotencyObjectName, type IdempotencyObject, type StoredResponse } fr
  * Mount it after authentication (and rate limiting): `account(c)` returning null skips it.
  * Requests without the header are not affected.
  */
-export const IDEMPOTENCY_HEADER = "idempotency-key";
-export const REPLAYED_HEADER = "idempotent-replayed";
+const IDEMPOTENCY_HEADER = "idempotency-key";
+const REPLAYED_HEADER = "idempotent-replayed";
 /** Largest response body stored for replay; a larger one is not made idempotent (DO value limit). */
-export const MAX_STORED_BODY = 1024 * 1024;
+const MAX_STORED_BODY = 1024 * 1024;
 
 const VALID_KEY = /^[\x20-\x7e]{1,255}$/;
 /** Per-response or recomputed on replay. */
@@ -128,7 +128,7 @@ function replay(stored: StoredResponse): Response {
 const encoder = new TextEncoder();
 
 /** SHA-256 (hex) of method, path with query, and the raw body bytes. */
-export async function fingerprintOf(method: string, url: string, body: ArrayBuffer): Promise<string> {
+async function fingerprintOf(method: string, url: string, body: ArrayBuffer): Promise<string> {
   const u = new URL(url);
   const head = encoder.encode(`${method}\n${u.pathname}${u.search}\n`);
   const data = new Uint8Array(head.length + body.byteLength);

@@ -114,6 +114,8 @@ export class JobObject extends DurableObject<Env> {
     await this.ctx.storage.put(KEY, job);
     if (wasQueued && job.status !== "queued") await this.feed.record({ type: "started", data: { worker_id: job.worker_id } });
     switch (event.type) {
+      case "started":
+        break; // recorded above, for whichever event first moved the job out of the queue
       case "progress":
         await this.feed.record(progressEvent(event, job.total_chunks));
         break;

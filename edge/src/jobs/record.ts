@@ -108,7 +108,7 @@ export function applyEvent(job: JobRecord, event: WorkerEvent, now: string): boo
       run();
       job.status = "succeeded";
       job.usage = event.usage;
-      job.content = event.content ?? null;
+      job.content = event.content;
       job.completed_at = now;
       job.progress = null;
       break;

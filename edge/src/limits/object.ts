@@ -22,7 +22,7 @@ export interface SlotResult {
   max: number;
 }
 
-export const DEFAULT_SLOT_LEASE_MS = 6 * 3600 * 1000;
+const DEFAULT_SLOT_LEASE_MS = 6 * 3600 * 1000;
 
 export class LimiterObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;

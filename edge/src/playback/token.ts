@@ -6,7 +6,7 @@
  * kept in its account's ledger (`vid_…_h`), `<exp>.<account>.<HMAC of "play.<job>.<exp>.<account>">`,
  * so that the edge knows where the hit's record is without a key.
  */
-export const PLAYBACK_TOKEN_TTL_S = 6 * 60 * 60;
+const PLAYBACK_TOKEN_TTL_S = 6 * 60 * 60;
 const MAC_HEX = 32;
 
 const encoder = new TextEncoder();
@@ -35,6 +35,6 @@ export async function verifyPlaybackToken(secret: string, jobId: string, token: 
   if (exp < nowS) return false;
   const account = match[2] ?? null;
   const expected = encoder.encode(await mac(secret, jobId, exp, account));
-  const given = encoder.encode(match[3]!);
+  const given = encoder.encode(match[3]);
   return given.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(given, expected) ? { account } : false;
 }

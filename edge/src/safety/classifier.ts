@@ -18,7 +18,7 @@ import { C_CJK, C_DIGIT, C_LETTER, charClass, normalize } from "./normalize.ts";
  * weights at the prompt's slots (each slot counted once), plus its bias.
  */
 export const CLASSES = ["safe", "sexual", "violence_gore", "self_harm", "hate", "illegal_dangerous", "real_person_likeness"] as const;
-export type ClassName = (typeof CLASSES)[number];
+type ClassName = (typeof CLASSES)[number];
 
 /** The model as training holds it: float weights. */
 export interface ClassifierModel {

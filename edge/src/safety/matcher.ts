@@ -29,7 +29,7 @@ export class AhoCorasick {
     this.size = patterns.length;
     this.lengths = new Int32Array(patterns.length);
     // 1. Trie.
-    const children: Map<number, number>[] = [new Map()];
+    const children: Map<number, number>[] = [new Map<number, number>()];
     const ends: (number[] | undefined)[] = [undefined];
     patterns.forEach((p, id) => {
       if (p.length === 0) throw new Error("AhoCorasick: empty pattern");
@@ -53,7 +53,7 @@ export class AhoCorasick {
     this.fail = new Int32Array(n);
     this.outLink = new Int32Array(n).fill(-1);
     this.ascii = new Int32Array(n * 128);
-    this.wide = new Array(n);
+    this.wide = new Array<Map<number, number> | undefined>(n);
     // 2. Breadth-first: failure links, output links, ASCII delta.
     const queue = new Int32Array(n);
     let head = 0;

@@ -40,7 +40,7 @@ export const CATEGORIES = [
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-export const LEXICONS: Readonly<Record<Category, Lexicon>> = {
+const LEXICONS: Readonly<Record<Category, Lexicon>> = {
   sexual,
   sexual_minors: sexualMinors,
   violence_gore: violenceGore,
@@ -50,7 +50,7 @@ export const LEXICONS: Readonly<Record<Category, Lexicon>> = {
   real_person_likeness: realPersonLikeness,
 };
 
-export interface ModerationMatch {
+interface ModerationMatch {
   /** A built-in category or a deployment's extra category. */
   category: string;
   /** The lexicon term as written in the lexicon ("behead*", "杀人"), or a rule description. */

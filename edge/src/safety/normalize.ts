@@ -36,11 +36,11 @@ export interface NormalForm {
 // ---------------------------------------------------------------------------------------------
 // Character classes (of folded code units).
 
-export const C_OTHER = 0;
+const C_OTHER = 0;
 export const C_LETTER = 1; // a word letter of an alphabetic script (Latin, Greek, Cyrillic...)
 export const C_DIGIT = 2;
 export const C_CJK = 3; // Han, kana, Hangul: matched as substrings, no word boundaries
-export const C_SPACE = 4;
+const C_SPACE = 4;
 
 const classCache = new Int8Array(65536).fill(-1);
 const RE_CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u3005\u3007]/u;
@@ -108,7 +108,10 @@ const TRAD: Map<number, number> = (() => {
   return m;
 })();
 
+// The class lists single code points that render as nothing, some of them combining (U+034F,
+// the variation selectors); each is matched alone, never as part of a cluster.
 const RE_INVISIBLE =
+  // eslint-disable-next-line no-misleading-character-class
   /^[\p{Cf}\p{Cc}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0\u{E0000}-\u{E0FFF}]$/u;
 const RE_MARK = /\p{M}/gu;
 const RE_SPACE = /^[\s\p{Z}]$/u;
@@ -318,7 +321,7 @@ export function normalize(input: string): NormalForm[] {
       // The gap used between letters is the most common one; a different gap between two
       // single letters is a word break ("d-o-n-a-l-d t-r-u-m-p", "k i l l  m e").
       const gaps: string[] = [];
-      for (let v = t + 1; v < u; v++) gaps.push(fromCodes(a.slice(tokEnd[v - 1]!, tokStart[v]!)));
+      for (let v = t + 1; v < u; v++) gaps.push(fromCodes(a.slice(tokEnd[v - 1], tokStart[v])));
       // Counted in one pass (a run can be thousands of letters long: no quadratic recount).
       const counts = new Map<string, number>();
       for (const g of gaps) counts.set(g, (counts.get(g) ?? 0) + 1);

@@ -9,7 +9,7 @@ export type WebhookHeaders = { "webhook-id": string; "webhook-timestamp": string
 
 export const WEBHOOK_SECRET_PREFIX = "whsec_";
 /** The spec's suggested replay window: a captured delivery is useless after five minutes. */
-export const WEBHOOK_TOLERANCE_S = 5 * 60;
+const WEBHOOK_TOLERANCE_S = 5 * 60;
 const SECRET_BYTES = 32;
 const SIGNATURE_BYTES = 32;
 

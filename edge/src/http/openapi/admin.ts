@@ -9,7 +9,6 @@ import { dateTime, header, IDEMPOTENCY_KEY, IDEMPOTENCY_PROBLEMS, json, type Jso
 export const AccountSchema = z.object({
   id: z.string().describe("`acct_…`"),
   name: z.string(),
-  credits: z.int().min(0).describe("Credits granted at creation; the balance is the ledger's."),
   created_at: dateTime(),
   limits: AccountLimitsSchema.nullable().describe("Overrides of the default rate and concurrency limits; null: the defaults."),
 });

@@ -8,7 +8,7 @@
  * Written on 2026-11-26 from the misses on the dev halves of the evaluation sets and from
  * general vocabulary, never from the held-out halves.
  */
-export interface TermGroup {
+interface TermGroup {
   readonly en: readonly string[];
   readonly zh: readonly string[];
 }
