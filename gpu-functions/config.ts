@@ -15,14 +15,17 @@ const WorkerConfigSchema = z.object({
   REELMESH_WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /** A model package folder; default: the reference model, built if missing. */
   REELMESH_MODEL_DIR: z.string().optional(),
-  REELMESH_EXECUTION_PROVIDERS: z.string().default("cpu").transform((v, ctx) => {
-    try {
-      return parseProviders(v);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
+  REELMESH_EXECUTION_PROVIDERS: z
+    .string()
+    .default("cpu")
+    .transform((v, ctx) => {
+      try {
+        return parseProviders(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   REELMESH_ALLOW_CPU_FALLBACK: flag.default(false),
   REELMESH_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
   /**

@@ -33,7 +33,17 @@ const metrics = new Metrics();
 if (config.REELMESH_METRICS_PORT > 0) await metrics.serve(config.REELMESH_METRICS_PORT);
 const safety = await loadSafetyHook(config.REELMESH_SAFETY_HOOK);
 if (safety) log("safety hook loaded", { hook: safety.name ?? config.REELMESH_SAFETY_HOOK });
-const deps = { model, batcher, safety, s3, eventsSecret: config.REELMESH_EVENTS_SECRET, workerId: config.REELMESH_WORKER_ID, ffmpegPath: config.FFMPEG_PATH, videoCodec: config.REELMESH_VIDEO_CODEC, log };
+const deps = {
+  model,
+  batcher,
+  safety,
+  s3,
+  eventsSecret: config.REELMESH_EVENTS_SECRET,
+  workerId: config.REELMESH_WORKER_ID,
+  ffmpegPath: config.FFMPEG_PATH,
+  videoCodec: config.REELMESH_VIDEO_CODEC,
+  log,
+};
 
 const consumer = new Consumer({
   sqs,
@@ -55,9 +65,14 @@ const consumer = new Consumer({
       metrics.add("reelmesh_video_seconds_total", r.videoS, tier);
       metrics.add("reelmesh_bytes_stored_total", r.bytesStored, tier);
       log("job succeeded", {
-        job_id: job.job_id, wall_ms: Math.round(r.wallMs), first_chunk_ms: Math.round(r.firstChunkMs),
-        text_encoder_ms: Math.round(r.textEncoderMs), denoise_ms: Math.round(r.denoiseMs), decode_ms: Math.round(r.decodeMs),
-        encode_ms: Math.round(r.encodeMs), upload_ms: Math.round(r.uploadMs),
+        job_id: job.job_id,
+        wall_ms: Math.round(r.wallMs),
+        first_chunk_ms: Math.round(r.firstChunkMs),
+        text_encoder_ms: Math.round(r.textEncoderMs),
+        denoise_ms: Math.round(r.denoiseMs),
+        decode_ms: Math.round(r.decodeMs),
+        encode_ms: Math.round(r.encodeMs),
+        upload_ms: Math.round(r.uploadMs),
       });
       return "done";
     } catch (err) {
@@ -80,7 +95,12 @@ const shutdown = (signal: string) => {
 process.once("SIGTERM", () => shutdown("SIGTERM"));
 process.once("SIGINT", () => shutdown("SIGINT"));
 
-log("worker ready", { model: model.manifest.id, provider: model.provider, concurrent_jobs: config.REELMESH_CONCURRENT_JOBS, load_ms: Math.round(performance.now() - loadStarted) });
+log("worker ready", {
+  model: model.manifest.id,
+  provider: model.provider,
+  concurrent_jobs: config.REELMESH_CONCURRENT_JOBS,
+  load_ms: Math.round(performance.now() - loadStarted),
+});
 await consumer.run();
 await model.release();
 log("worker stopped", { jobs: consumer.jobsHandled });

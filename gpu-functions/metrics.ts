@@ -18,9 +18,12 @@ const HELP: Record<string, string> = {
 export class Metrics {
   private readonly counters = new Map<string, Map<string, number>>();
 
-  add(name: keyof typeof HELP  , value: number, labels: Labels = {}): void {
+  add(name: keyof typeof HELP, value: number, labels: Labels = {}): void {
     const series = this.counters.get(name) ?? new Map<string, number>();
-    const key = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, "_")}"`).join(",");
+    const key = Object.entries(labels)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, "_")}"`)
+      .join(",");
     series.set(key, (series.get(key) ?? 0) + value);
     this.counters.set(name, series);
   }

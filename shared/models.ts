@@ -58,7 +58,5 @@ export function frameSize(shortSide: number, aspect: AspectRatio): { width: numb
   const [a, b] = aspect.split(":").map(Number) as [number, number];
   const long = Math.round((shortSide * Math.max(a, b)) / Math.min(a, b) / 16) * 16;
   const even = (n: number) => n - (n % 2);
-  return a < b
-    ? { width: even(shortSide), height: even(long) }
-    : { width: even(long), height: even(shortSide) };
+  return a < b ? { width: even(shortSide), height: even(long) } : { width: even(long), height: even(shortSide) };
 }

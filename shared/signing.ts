@@ -12,9 +12,7 @@ export const SIGNATURE_TOLERANCE_S = 300;
 const encoder = new TextEncoder();
 
 function hmacKey(secret: string, usage: "sign" | "verify"): ReturnType<typeof crypto.subtle.importKey> {
-  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    usage,
-  ]);
+  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
 }
 
 function toHex(bytes: ArrayBuffer): string {

@@ -26,11 +26,23 @@ const showMisses = argv.includes("--misses");
 
 const items = parseJsonl(PROMPTS_JSONL);
 const all = score(items, (t) => moderate(t));
-const test = score(items.filter((i) => i.split === "test"), (t) => moderate(t));
-const dev = score(items.filter((i) => i.split !== "test"), (t) => moderate(t));
+const test = score(
+  items.filter((i) => i.split === "test"),
+  (t) => moderate(t),
+);
+const dev = score(
+  items.filter((i) => i.split !== "test"),
+  (t) => moderate(t),
+);
 const blindItems = parseJsonl(BLIND_JSONL);
-const blindDev = score(blindItems.filter((i) => i.split === "dev"), (t) => moderate(t));
-const blindTest = score(blindItems.filter((i) => i.split === "test"), (t) => moderate(t));
+const blindDev = score(
+  blindItems.filter((i) => i.split === "dev"),
+  (t) => moderate(t),
+);
+const blindTest = score(
+  blindItems.filter((i) => i.split === "test"),
+  (t) => moderate(t),
+);
 const blind3Items = parseJsonl(BLIND3_JSONL);
 const blind3 = score(blind3Items, (t) => moderate(t));
 const blind4Items = parseJsonl(BLIND4_JSONL);
@@ -44,7 +56,11 @@ const comparison = [
   ["blind set, test half", blindItems.filter((i) => i.split === "test")],
   ["third set", blind3Items],
   ["fourth set (held out)", blind4Items],
-].map(([name, subset]) => ({ name: name as string, lexicons: lexOnly(subset as typeof items), combined: score(subset as typeof items, (t) => moderate(t)) }));
+].map(([name, subset]) => ({
+  name: name as string,
+  lexicons: lexOnly(subset as typeof items),
+  combined: score(subset as typeof items, (t) => moderate(t)),
+}));
 
 // Throughput, over every evaluation prompt (1,404: about half safe, which is where the
 // classifier runs; the lexicons stop most unsafe prompts before it). Real traffic is mostly
@@ -114,12 +130,16 @@ if (asJson) {
     console.log(`\n${name}: ${s.total} prompts (${s.unsafe} unsafe, ${s.safe} safe)`);
     console.log("  category               support  precision  recall");
     for (const c of s.perCategory)
-      console.log(`  ${c.category.padEnd(22)} ${String(c.support).padStart(7)}  ${pct(c.precision).padStart(9)}  ${pct(c.recall).padStart(7)}`);
+      console.log(
+        `  ${c.category.padEnd(22)} ${String(c.support).padStart(7)}  ${pct(c.precision).padStart(9)}  ${pct(c.recall).padStart(7)}`,
+      );
     console.log(`  recall on unsafe (flagged at all): ${pct(s.recall)}   (goal ≥ ${pct(goals.recall)})`);
     console.log(`  false-positive rate on safe:       ${pct(s.falsePositiveRate)}   (goal ≤ ${pct(goals.falsePositiveRate)})`);
     console.log(
       "  by kind (share flagged): " +
-        Object.entries(s.byKind).map(([k, v]) => `${k} ${pct(v.flaggedShare)} of ${v.n}`).join(", "),
+        Object.entries(s.byKind)
+          .map(([k, v]) => `${k} ${pct(v.flaggedShare)} of ${v.n}`)
+          .join(", "),
     );
   };
   table("all", all);
@@ -131,15 +151,22 @@ if (asJson) {
   table("fourth set (blind-v4, held out)", blind4);
   console.log("\nlexicons alone vs lexicons + classifier (recall on unsafe / false positives on safe):");
   for (const c of comparison)
-    console.log(`  ${c.name.padEnd(28)} ${pct(c.lexicons.recall).padStart(7)} / ${pct(c.lexicons.falsePositiveRate).padStart(6)}   →   ${pct(c.combined.recall).padStart(7)} / ${pct(c.combined.falsePositiveRate).padStart(6)}`);
+    console.log(
+      `  ${c.name.padEnd(28)} ${pct(c.lexicons.recall).padStart(7)} / ${pct(c.lexicons.falsePositiveRate).padStart(6)}   →   ${pct(c.combined.recall).padStart(7)} / ${pct(c.combined.falsePositiveRate).padStart(6)}`,
+    );
   console.log(
     `\nthroughput: ${Math.round(throughput).toLocaleString("en-US")} prompts/s on one core ` +
       `(${usPerPrompt.toFixed(2)} µs/prompt, mean ${meanChars.toFixed(0)} chars, ${calls} calls in ${elapsed.toFixed(0)} ms; goal ≥ 100,000)`,
   );
-  console.log(`lexicons alone: ${Math.round(lexiconThroughput).toLocaleString("en-US")} prompts/s (the classifier costs ${(usPerPrompt - 1e6 / lexiconThroughput).toFixed(2)} µs/prompt on this mix)`);
+  console.log(
+    `lexicons alone: ${Math.round(lexiconThroughput).toLocaleString("en-US")} prompts/s (the classifier costs ${(usPerPrompt - 1e6 / lexiconThroughput).toFixed(2)} µs/prompt on this mix)`,
+  );
   console.log(`worst case: a 100 KB run of spaced single letters in ${worstMs.toFixed(1)} ms`);
   if (showMisses) {
-    for (const [name, s] of [["dev split", dev], ["blind set, dev split", blindDev]] as const) {
+    for (const [name, s] of [
+      ["dev split", dev],
+      ["blind set, dev split", blindDev],
+    ] as const) {
       console.log(`\n${name}, missed:`);
       for (const m of s.missed) console.log(`  [${m.label}/${m.kind}${m.evasion ? "/" + m.evasion : ""}] ${m.text}`);
       console.log(`${name}, false positives:`);

@@ -19,14 +19,7 @@
 import { fnv1a } from "../src/safety/hash.ts";
 
 export type Label =
-  | "safe"
-  | "sexual"
-  | "sexual_minors"
-  | "violence_gore"
-  | "self_harm"
-  | "hate"
-  | "illegal_dangerous"
-  | "real_person_likeness";
+  "safe" | "sexual" | "sexual_minors" | "violence_gore" | "self_harm" | "hate" | "illegal_dangerous" | "real_person_likeness";
 /** "paraphrase": unsafe intent without the obvious word (the blind set marks them apart). */
 export type Kind = "plain" | "paraphrase" | "evasion" | "near_miss" | "benign";
 
@@ -243,24 +236,57 @@ export function rng(seed: number): () => number {
 }
 
 const LEET: Record<string, string> = { a: "4", e: "3", i: "1", o: "0", s: "5", t: "7", l: "1" };
-const CYRILLIC: Record<string, string> = { a: "а", e: "е", o: "о", p: "р", c: "с", x: "х", y: "у", i: "і", s: "ѕ", h: "һ", k: "к", m: "м", t: "т" };
+const CYRILLIC: Record<string, string> = {
+  a: "а",
+  e: "е",
+  o: "о",
+  p: "р",
+  c: "с",
+  x: "х",
+  y: "у",
+  i: "і",
+  s: "ѕ",
+  h: "һ",
+  k: "к",
+  m: "м",
+  t: "т",
+};
 const GREEK: Record<string, string> = { a: "α", o: "ο", i: "ι", k: "κ", n: "η", e: "ε", t: "τ", u: "υ", v: "ν", p: "ρ" };
 const TRAD: Record<string, string> = {
-  杀: "殺", 头: "頭", 尸: "屍", 强: "強", 奸: "姦", 残: "殘", 楼: "樓", 儿: "兒", 制: "製", 弹: "彈",
-  换: "換", 脸: "臉", 药: "藥", 贩: "販", 爱: "愛", 特: "特", 朗: "朗", 那: "那",
+  杀: "殺",
+  头: "頭",
+  尸: "屍",
+  强: "強",
+  奸: "姦",
+  残: "殘",
+  楼: "樓",
+  儿: "兒",
+  制: "製",
+  弹: "彈",
+  换: "換",
+  脸: "臉",
+  药: "藥",
+  贩: "販",
+  爱: "愛",
+  特: "特",
+  朗: "朗",
+  那: "那",
 };
 
 function mapChars(s: string, f: (ch: string, i: number) => string): string {
   return [...s].map(f).join("");
 }
 
-const mathBold = (ch: string) =>
-  ch >= "a" && ch <= "z" ? String.fromCodePoint(0x1d41a + ch.charCodeAt(0) - 97) : ch;
+const mathBold = (ch: string) => (ch >= "a" && ch <= "z" ? String.fromCodePoint(0x1d41a + ch.charCodeAt(0) - 97) : ch);
 const fullWidth = (ch: string) =>
   ch >= "!" && ch <= "~" ? String.fromCodePoint(0xff01 + ch.charCodeAt(0) - 33) : ch === " " ? "\u3000" : ch;
 
 /** Letters of each word joined by `sep`, words by a space: "d.o.n.a.l.d t.r.u.m.p". */
-const perWord = (w: string, sep: string) => w.split(" ").map((x) => [...x].join(sep)).join(" ");
+const perWord = (w: string, sep: string) =>
+  w
+    .split(" ")
+    .map((x) => [...x].join(sep))
+    .join(" ");
 
 /** Evasion classes for Latin key words: name → transform. */
 const LATIN_EVASIONS: [string, (w: string, r: () => number) => string][] = [
@@ -281,7 +307,10 @@ const LATIN_EVASIONS: [string, (w: string, r: () => number) => string][] = [
   ["full_width", (w) => mapChars(w, fullWidth)],
   ["upper_mixed", (w) => mapChars(w, (c, i) => (i % 2 ? c.toUpperCase() : c))],
   ["combining_marks", (w) => mapChars(w, (c) => (c === " " ? c : c + "\u0336"))],
-  ["regional_indicators", (w) => mapChars(w, (c) => (c >= "a" && c <= "z" ? String.fromCodePoint(0x1f1e6 + c.charCodeAt(0) - 97) + "\u200b" : c))],
+  [
+    "regional_indicators",
+    (w) => mapChars(w, (c) => (c >= "a" && c <= "z" ? String.fromCodePoint(0x1f1e6 + c.charCodeAt(0) - 97) + "\u200b" : c)),
+  ],
 ];
 
 const CJK_EVASIONS: [string, (w: string, r: () => number) => string][] = [
@@ -290,7 +319,13 @@ const CJK_EVASIONS: [string, (w: string, r: () => number) => string][] = [
   ["cjk_mixed_separators", (w, r) => [...w].join(["·", "-", "_", "、", "."][Math.floor(r() * 5)])],
   ["cjk_zero_width", (w) => [...w].join("\u200b")],
   ["traditional", (w) => mapChars(w, (c) => TRAD[c] ?? c)],
-  ["traditional_spaced", (w) => mapChars(w, (c) => TRAD[c] ?? c).split("").join(" ")],
+  [
+    "traditional_spaced",
+    (w) =>
+      mapChars(w, (c) => TRAD[c] ?? c)
+        .split("")
+        .join(" "),
+  ],
   ["cjk_full_width_space", (w) => [...w].join("\u3000")],
 ];
 
@@ -435,7 +470,6 @@ const NEAR_MISS: string[] = [
 
 // ------------------------------------------------------------------------------------------
 
-
 /**
  * The blind set (blind-v2.jsonl, 342 prompts): written on 2026-11-26 by an author who had not
  * seen the filter, its lexicons or the set above, and scored once before any change made with
@@ -447,7 +481,10 @@ const NEAR_MISS: string[] = [
  * The third set (blind-v3.jsonl, 300 prompts), written by another such author after those
  * changes, is all "test": the held-out set of the classifier trained with it, scored once.
  */
-export function splitBlindSet(jsonl: string, split: (text: string) => EvalItem["split"] = (t) => (fnv1a(t) % 100 < 50 ? "test" : "dev")): EvalItem[] {
+export function splitBlindSet(
+  jsonl: string,
+  split: (text: string) => EvalItem["split"] = (t) => (fnv1a(t) % 100 < 50 ? "test" : "dev"),
+): EvalItem[] {
   return jsonl
     .split("\n")
     .filter((l) => l.trim())
@@ -465,8 +502,7 @@ export function buildEvalSet(): EvalItem[] {
     if (evasion) item.evasion = evasion;
     items.push(item);
   };
-  for (const [label, texts] of Object.entries(UNSAFE) as [U, string[]][])
-    for (const t of texts) push(t, label, "plain");
+  for (const [label, texts] of Object.entries(UNSAFE) as [U, string[]][]) for (const t of texts) push(t, label, "plain");
   const r = rng(20251125);
   // Each Latin base prompt gets three evasion classes, cycling so every class is used.
   // A class that leaves the key word unchanged (no letter it applies to) is skipped.

@@ -57,7 +57,10 @@ export function score(items: readonly EvalItem[], check: (text: string) => Verdi
     return s;
   };
   const kinds = new Map<string, { n: number; flagged: number }>();
-  let unsafe = 0, caught = 0, safe = 0, fps = 0;
+  let unsafe = 0,
+    caught = 0,
+    safe = 0,
+    fps = 0;
   const missed: Scores["missed"] = [];
   const falsePositives: Scores["falsePositives"] = [];
   for (const item of items) {

@@ -29,8 +29,17 @@ app.use(
     allowMethods: ["GET", "HEAD", "POST", "OPTIONS"],
     allowHeaders: ["authorization", "content-type", "range", "last-event-id", "idempotency-key"],
     exposeHeaders: [
-      "content-length", "content-range", "accept-ranges", "location", "retry-after", "etag", "idempotent-replayed",
-      "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy",
+      "content-length",
+      "content-range",
+      "accept-ranges",
+      "location",
+      "retry-after",
+      "etag",
+      "idempotent-replayed",
+      "ratelimit-limit",
+      "ratelimit-remaining",
+      "ratelimit-reset",
+      "ratelimit-policy",
     ],
     maxAge: 86400,
   }),
@@ -50,7 +59,12 @@ app.notFound((c) => {
   const path = new URL(c.req.url).pathname;
   const allow = methodsFor(path);
   if (allow.length > 0) {
-    return problemResponse(c, new ApiError(405, "method_not_allowed", "Method not allowed", `${path} takes ${allow.join(", ")}, not ${c.req.method}.`, { headers: { allow: allow.join(", ") } }));
+    return problemResponse(
+      c,
+      new ApiError(405, "method_not_allowed", "Method not allowed", `${path} takes ${allow.join(", ")}, not ${c.req.method}.`, {
+        headers: { allow: allow.join(", ") },
+      }),
+    );
   }
   return problemResponse(c, new ApiError(404, "not_found", "Not found", `No route for ${c.req.method} ${path}.`));
 });
@@ -59,7 +73,10 @@ app.onError((err, c) => {
   if (err instanceof ApiError) return problemResponse(c, err);
   if (err instanceof ConfigError) {
     console.error(err.message);
-    return problemResponse(c, new ApiError(503, "service_misconfigured", "Service unavailable", "The service is not configured; see its logs."));
+    return problemResponse(
+      c,
+      new ApiError(503, "service_misconfigured", "Service unavailable", "The service is not configured; see its logs."),
+    );
   }
   console.error("unhandled error", err);
   return problemResponse(c, new ApiError(500, "internal_error", "Internal error", "Something went wrong on our side."));

@@ -48,12 +48,20 @@ const EdgeConfigSchema = z.object({
   /** Master secret from which each account's webhook signing secret is derived. */
   REELMESH_WEBHOOK_SECRET: z.string().min(16),
   /** How long outputs are kept after a job ends; then they are deleted and the job answers 410. */
-  REELMESH_RETENTION_S: z.coerce.number().int().min(1).default(7 * 24 * 3600),
+  REELMESH_RETENTION_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(7 * 24 * 3600),
   /**
    * A job not finished this long after it was accepted (its message dead-lettered, its worker
    * gone) fails as `expired` and its reservation is refunded.
    */
-  REELMESH_JOB_TIMEOUT_S: z.coerce.number().int().min(1).default(6 * 3600),
+  REELMESH_JOB_TIMEOUT_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(6 * 3600),
 });
 export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
 

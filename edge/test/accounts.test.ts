@@ -17,7 +17,8 @@ async function newAccount(name: string): Promise<{ id: string; api_key: string; 
   return await res.json<{ id: string; api_key: string; key_id: string }>();
 }
 
-const create = (key: string, prompt = "a red ball bouncing") => call("/v1/videos", { method: "POST", key, body: JSON.stringify({ prompt, duration_s: 1 }) });
+const create = (key: string, prompt = "a red ball bouncing") =>
+  call("/v1/videos", { method: "POST", key, body: JSON.stringify({ prompt, duration_s: 1 }) });
 
 async function token(key: string, body: Record<string, unknown>): Promise<string> {
   const res = await call("/v1/tokens", { method: "POST", key, body: JSON.stringify(body) });
@@ -106,14 +107,19 @@ describe("app tokens", () => {
     const forged = `rmt_${btoa(JSON.stringify(widened)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}.${sig}`;
     expect((await call("/v1/videos/vid_00000000000000000000000000", { key: forged })).status).toBe(401);
     for (const bad of [{ subject: "" }, { subject: "u", expires_in_s: 7200 }, { subject: "u", scopes: ["admin"] }, { subject: "a b" }]) {
-      expect((await call("/v1/tokens", { method: "POST", key: acct.api_key, body: JSON.stringify(bad) })).status, JSON.stringify(bad)).toBe(400);
+      expect((await call("/v1/tokens", { method: "POST", key: acct.api_key, body: JSON.stringify(bad) })).status, JSON.stringify(bad)).toBe(
+        400,
+      );
     }
   });
 });
 
 describe("limits", () => {
   it("lets exactly `burst` concurrent creates through, with RateLimit headers, and 429 + Retry-After after", async () => {
-    const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "limited", credits: 100_000, limits: { burst: 5, per_s: 0.001, max_running_jobs: 100 } }) });
+    const res = await admin("/accounts", {
+      method: "POST",
+      body: JSON.stringify({ name: "limited", credits: 100_000, limits: { burst: 5, per_s: 0.001, max_running_jobs: 100 } }),
+    });
     const acct = await res.json<{ api_key: string }>();
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => create(acct.api_key, `a red ball number ${i}`)));
     const statuses = answers.map((r) => r.status);
@@ -129,9 +135,16 @@ describe("limits", () => {
   });
 
   it("counts refused creates too, and tells the client its quota on every answer", async () => {
-    const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "quota", credits: 0, limits: { burst: 3, per_s: 0.001, max_running_jobs: 100 } }) });
+    const res = await admin("/accounts", {
+      method: "POST",
+      body: JSON.stringify({ name: "quota", credits: 0, limits: { burst: 3, per_s: 0.001, max_running_jobs: 100 } }),
+    });
     const acct = await res.json<{ api_key: string }>();
-    const invalid = await call("/v1/videos", { method: "POST", key: acct.api_key, body: JSON.stringify({ prompt: "a red ball", duration_s: 999 }) });
+    const invalid = await call("/v1/videos", {
+      method: "POST",
+      key: acct.api_key,
+      body: JSON.stringify({ prompt: "a red ball", duration_s: 999 }),
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.headers.get("ratelimit-remaining")).toBe("2");
     const broke = await create(acct.api_key, "a red ball");
@@ -144,7 +157,10 @@ describe("limits", () => {
   });
 
   it("caps jobs running at once and frees the slot when a job ends", async () => {
-    const res = await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "running", credits: 100_000, limits: { burst: 100, per_s: 100, max_running_jobs: 2 } }) });
+    const res = await admin("/accounts", {
+      method: "POST",
+      body: JSON.stringify({ name: "running", credits: 100_000, limits: { burst: 100, per_s: 100, max_running_jobs: 2 } }),
+    });
     const acct = await res.json<{ api_key: string }>();
     const first = await (await create(acct.api_key, "a red ball one")).json<{ id: string }>();
     expect((await create(acct.api_key, "a red ball two")).status).toBe(202);

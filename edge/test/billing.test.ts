@@ -13,14 +13,16 @@ type Env = import("../src/env.ts").Env;
 
 async function account(credits: number, extra: Record<string, unknown> = {}): Promise<{ id: string; api_key: string }> {
   const res = await call("/admin/accounts", {
-    method: "POST", key: ADMIN,
+    method: "POST",
+    key: ADMIN,
     body: JSON.stringify({ name: "billing", credits, limits: { burst: 10_000, per_s: 10_000, max_running_jobs: 10_000 }, ...extra }),
   });
   expect(res.status).toBe(201);
   return await res.json<{ id: string; api_key: string }>();
 }
 
-const create = (key: string, body: Record<string, unknown>) => call("/v1/videos", { method: "POST", key, body: JSON.stringify({ duration_s: 1, ...body }) });
+const create = (key: string, body: Record<string, unknown>) =>
+  call("/v1/videos", { method: "POST", key, body: JSON.stringify({ duration_s: 1, ...body }) });
 
 async function sum(account: string): Promise<{ balance: number; entries: number }> {
   const entries = await ledgerOf(account).entries();
@@ -33,7 +35,9 @@ describe("prices and quotes", () => {
     const q = await create(a.api_key, { prompt: "a red ball", dry_run: true });
     expect(q.status).toBe(200);
     expect(await q.json()).toMatchObject({ object: "quote", price: { credits: 10, kind: "generation" } });
-    expect(await (await create(a.api_key, { prompt: "a red ball", dry_run: true, tier: "economy", duration_s: 4 })).json()).toMatchObject({ price: { credits: 20 } });
+    expect(await (await create(a.api_key, { prompt: "a red ball", dry_run: true, tier: "economy", duration_s: 4 })).json()).toMatchObject({
+      price: { credits: 20 },
+    });
     expect(await ledgerOf(a.id).balance()).toBe(1000);
     const job = await (await create(a.api_key, { prompt: "a red ball" })).json<{ price: { credits: number } }>();
     expect(job.price).toEqual({ credits: 10, kind: "generation" });
@@ -74,9 +78,17 @@ describe("the ledger", () => {
     const failed = { type: "failed", job_id: bad.id, error: { code: "generation_failed", message: "x" }, retryable: false };
     await postEvent(failed);
     await postEvent(failed);
-    await postEvent({ type: "completed", job_id: bad.id, usage, total_chunks: 1, content: { key: `videos/${bad.id}/video.mp4`, bytes: 9 } });
+    await postEvent({
+      type: "completed",
+      job_id: bad.id,
+      usage,
+      total_chunks: 1,
+      content: { key: `videos/${bad.id}/video.mp4`, bytes: 9 },
+    });
     expect(await sum(a.id)).toEqual({ balance: 90, entries: 5 }); // grant, 2 reserves, 1 settle, 1 refund
-    const u = await (await call("/v1/usage", { key: a.api_key })).json<{ balance: number; reserved: number; spent: number; by_day: { tier: string; spent: number }[] }>();
+    const u = await (
+      await call("/v1/usage", { key: a.api_key })
+    ).json<{ balance: number; reserved: number; spent: number; by_day: { tier: string; spent: number }[] }>();
     expect(u).toMatchObject({ balance: 90, reserved: 0, spent: 10 });
     expect(u.by_day).toEqual([expect.objectContaining({ tier: "standard", spent: 10, jobs: 1 })]);
   });
@@ -88,10 +100,27 @@ describe("the ledger", () => {
     const joined = await (await create(a.api_key, body)).json<{ cache: string; price: { credits: number; kind: string } }>();
     expect(joined).toMatchObject({ cache: "joined", price: { credits: 3, kind: "joined" } });
     await postEvent({
-      type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
-      chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+      type: "chunk",
+      job_id: leader.id,
+      total_chunks: 1,
+      codecs: "avc1.64000b",
+      init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
+      chunk: {
+        index: 0,
+        key: `videos/${leader.id}/seg-00000.m4s`,
+        frames: 12,
+        duration_s: 1,
+        bytes: 8,
+        committed_at: new Date().toISOString(),
+      },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
+    await postEvent({
+      type: "completed",
+      job_id: leader.id,
+      usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 },
+      total_chunks: 1,
+      content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 },
+    });
     const hit = await (await create(a.api_key, body)).json<{ cache: string; price: { credits: number; kind: string } }>();
     expect(hit).toMatchObject({ cache: "hit", price: { credits: 1, kind: "hit" } });
     expect(await ledgerOf(a.id).balance()).toBe(1000 - 10 - 3 - 1);
@@ -102,10 +131,27 @@ describe("the ledger", () => {
     const body = { prompt: "a grey cube spinning", seed: 11 };
     const leader = await (await create(a.api_key, body)).json<{ id: string }>();
     await postEvent({
-      type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
-      chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+      type: "chunk",
+      job_id: leader.id,
+      total_chunks: 1,
+      codecs: "avc1.64000b",
+      init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
+      chunk: {
+        index: 0,
+        key: `videos/${leader.id}/seg-00000.m4s`,
+        frames: 12,
+        duration_s: 1,
+        bytes: 8,
+        committed_at: new Date().toISOString(),
+      },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
+    await postEvent({
+      type: "completed",
+      job_id: leader.id,
+      usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 },
+      total_chunks: 1,
+      content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 },
+    });
     const hits = [];
     for (let i = 0; i < 2; i++) {
       const res = await create(a.api_key, body);
@@ -114,7 +160,11 @@ describe("the ledger", () => {
     }
     for (const h of hits) expect(h).toMatchObject({ cache: "hit", status: "succeeded", charged: 1 });
     const entries = await ledgerOf(a.id).entries();
-    for (const h of hits) expect(entries.filter((e) => e.ref === h.id).map((e) => [e.kind, e.amount])).toEqual([["reserve", -1], ["settle", 0]]);
+    for (const h of hits)
+      expect(entries.filter((e) => e.ref === h.id).map((e) => [e.kind, e.amount])).toEqual([
+        ["reserve", -1],
+        ["settle", 0],
+      ]);
     // Out of credits: 402, and nothing was written for it.
     const broke = await create(a.api_key, body);
     expect(broke.status).toBe(402);
@@ -155,19 +205,35 @@ describe("the ledger", () => {
     expect(audit.tokens).toEqual([{ token: "t1", used: 30, sum: 30 }]);
     // admit: a refused rate check reserves nothing; a refused charge still spends its token.
     const rate = { capacity: 2, refillPerS: 0.0001, name: "create" };
-    expect(await ledger.admit({ rate, charge: { ref: "j6", price: 1000, meta: meta(null) } })).toMatchObject({ rate: { allowed: true }, reservation: { ok: false } });
-    expect(await ledger.admit({ rate, charge: { ref: "j7", price: 1, meta: meta(null), settle: true } })).toMatchObject({ rate: { allowed: true, remaining: 0 }, reservation: { ok: true } });
-    expect(await ledger.admit({ rate, charge: { ref: "j8", price: 1, meta: meta(null) } })).toMatchObject({ rate: { allowed: false }, reservation: null });
+    expect(await ledger.admit({ rate, charge: { ref: "j6", price: 1000, meta: meta(null) } })).toMatchObject({
+      rate: { allowed: true },
+      reservation: { ok: false },
+    });
+    expect(await ledger.admit({ rate, charge: { ref: "j7", price: 1, meta: meta(null), settle: true } })).toMatchObject({
+      rate: { allowed: true, remaining: 0 },
+      reservation: { ok: true },
+    });
+    expect(await ledger.admit({ rate, charge: { ref: "j8", price: 1, meta: meta(null) } })).toMatchObject({
+      rate: { allowed: false },
+      reservation: null,
+    });
     const entries = (await ledger.entries()).filter((e) => ["j6", "j7", "j8"].includes(e.ref));
-    expect(entries.map((e) => [e.ref, e.kind, e.amount])).toEqual([["j7", "reserve", -1], ["j7", "settle", 0]]);
+    expect(entries.map((e) => [e.ref, e.kind, e.amount])).toEqual([
+      ["j7", "reserve", -1],
+      ["j7", "settle", 0],
+    ]);
     // A hit's record is kept only with its charge, in the same transaction.
-    const hit = (id: string) => ({ id, expires_at: new Date(Date.now() + 60_000).toISOString() }) as unknown as import("../src/jobs/record.ts").JobRecord;
+    const hit = (id: string) =>
+      ({ id, expires_at: new Date(Date.now() + 60_000).toISOString() }) as unknown as import("../src/jobs/record.ts").JobRecord;
     const roomy = { capacity: 10, refillPerS: 1, name: "hits" };
     await ledger.admit({ rate: roomy, charge: { ref: "h1_h", price: 1_000_000, meta: meta(null), settle: true }, hit: hit("h1_h") });
     expect(await ledger.hit("h1_h")).toBeNull();
     await ledger.admit({ rate: roomy, charge: { ref: "h2_h", price: 1, meta: meta(null), settle: true }, hit: hit("h2_h") });
     expect(await ledger.hit("h2_h")).toMatchObject({ id: "h2_h", bytes_served: 0, expired: false });
-    await ledger.addHitServed([{ id: "h2_h", bytes: 7 }, { id: "h2_h", bytes: 5 }]);
+    await ledger.addHitServed([
+      { id: "h2_h", bytes: 7 },
+      { id: "h2_h", bytes: 5 },
+    ]);
     expect((await ledger.hit("h2_h"))?.bytes_served).toBe(12);
     expect((await ledger.hit("h2_h", Date.now() + 61_000))?.expired).toBe(true);
   });
@@ -205,10 +271,23 @@ describe("cancel", () => {
     const job = await (await create(a.api_key, { prompt: "a red ball", duration_s: 4 })).json<{ id: string; price: { credits: number } }>();
     expect(job.price.credits).toBe(40);
     await postEvent({
-      type: "chunk", job_id: job.id, total_chunks: 4, codecs: "avc1.64000b", init: { key: `videos/${job.id}/init.mp4`, bytes: 4 },
-      chunk: { index: 0, key: `videos/${job.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+      type: "chunk",
+      job_id: job.id,
+      total_chunks: 4,
+      codecs: "avc1.64000b",
+      init: { key: `videos/${job.id}/init.mp4`, bytes: 4 },
+      chunk: {
+        index: 0,
+        key: `videos/${job.id}/seg-00000.m4s`,
+        frames: 12,
+        duration_s: 1,
+        bytes: 8,
+        committed_at: new Date().toISOString(),
+      },
     });
-    const asked = await (await call(`/v1/videos/${job.id}/cancel`, { method: "POST", key: a.api_key })).json<{ status: string; cancel_requested: boolean }>();
+    const asked = await (
+      await call(`/v1/videos/${job.id}/cancel`, { method: "POST", key: a.api_key })
+    ).json<{ status: string; cancel_requested: boolean }>();
     expect(asked).toMatchObject({ status: "running", cancel_requested: true });
     const progress = await postEvent({ type: "progress", job_id: job.id, chunk: 1, step: 3, steps: 12 });
     expect((await progress.json<{ stop: boolean }>()).stop).toBe(true);
@@ -224,16 +303,37 @@ describe("cost to serve", () => {
   it("reports cost per delivered video-second and margin per tier, GPU time counted once per run", async () => {
     const a = await account(1000);
     const body = { prompt: `a cyan star orbiting ${crypto.randomUUID().slice(0, 6)}`, seed: 5, duration_s: 1 };
-    const before = await (await call("/admin/costs", { key: ADMIN })).json<{ tiers: { tier: string; jobs: number; gpu_s: number; video_s: number }[] }>();
+    const before = await (
+      await call("/admin/costs", { key: ADMIN })
+    ).json<{ tiers: { tier: string; jobs: number; gpu_s: number; video_s: number }[] }>();
     const std0 = before.tiers.find((t) => t.tier === "standard") ?? { jobs: 0, gpu_s: 0, video_s: 0 };
     const leader = await (await create(a.api_key, body)).json<{ id: string }>();
     await create(a.api_key, body); // joins: shares the run
     await postEvent({
-      type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
-      chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+      type: "chunk",
+      job_id: leader.id,
+      total_chunks: 1,
+      codecs: "avc1.64000b",
+      init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
+      chunk: {
+        index: 0,
+        key: `videos/${leader.id}/seg-00000.m4s`,
+        frames: 12,
+        duration_s: 1,
+        bytes: 8,
+        committed_at: new Date().toISOString(),
+      },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 36, encode_s: 1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
-    const report = await (await call("/admin/costs", { key: ADMIN })).json<{
+    await postEvent({
+      type: "completed",
+      job_id: leader.id,
+      usage: { gpu_s: 36, encode_s: 1, bytes_stored: 12 },
+      total_chunks: 1,
+      content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 },
+    });
+    const report = await (
+      await call("/admin/costs", { key: ADMIN })
+    ).json<{
       prices: { gpu_hour_usd: number; credit_usd: number };
       tiers: { tier: string; jobs: number; gpu_s: number; video_s: number; cost_per_video_second_usd: number; margin: number }[];
     }>();
@@ -256,10 +356,27 @@ describe("cost records from the request path", () => {
     const leader = await (await create(a.api_key, body)).json<{ id: string }>();
     await putObject(`videos/${leader.id}/init.mp4`, new Uint8Array(13));
     await postEvent({
-      type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 13 },
-      chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+      type: "chunk",
+      job_id: leader.id,
+      total_chunks: 1,
+      codecs: "avc1.64000b",
+      init: { key: `videos/${leader.id}/init.mp4`, bytes: 13 },
+      chunk: {
+        index: 0,
+        key: `videos/${leader.id}/seg-00000.m4s`,
+        frames: 12,
+        duration_s: 1,
+        bytes: 8,
+        committed_at: new Date().toISOString(),
+      },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 2, encode_s: 0.1, bytes_stored: 21 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
+    await postEvent({
+      type: "completed",
+      job_id: leader.id,
+      usage: { gpu_s: 2, encode_s: 0.1, bytes_stored: 21 },
+      total_chunks: 1,
+      content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 },
+    });
     type Report = { bytes_served: number; tiers: { tier: string; jobs: number; gpu_s: number; video_s: number }[] };
     const report = async () => await (await call("/admin/costs", { key: ADMIN })).json<Report>();
     const economy = (r: Report) => r.tiers.find((t) => t.tier === "economy") ?? { jobs: 0, gpu_s: 0, video_s: 0 };
@@ -309,8 +426,19 @@ describe("jobs that never finish", () => {
     const job = await (await create(a.api_key, { prompt: "a served ball" })).json<{ id: string }>();
     await putObject(`videos/${job.id}/init.mp4`, new Uint8Array(7));
     await postEvent({
-      type: "chunk", job_id: job.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${job.id}/init.mp4`, bytes: 7 },
-      chunk: { index: 0, key: `videos/${job.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+      type: "chunk",
+      job_id: job.id,
+      total_chunks: 1,
+      codecs: "avc1.64000b",
+      init: { key: `videos/${job.id}/init.mp4`, bytes: 7 },
+      chunk: {
+        index: 0,
+        key: `videos/${job.id}/seg-00000.m4s`,
+        frames: 12,
+        duration_s: 1,
+        bytes: 8,
+        committed_at: new Date().toISOString(),
+      },
     });
     expect((await call(`/v1/videos/${job.id}/init.mp4`, { key: a.api_key })).status).toBe(200);
     let served = 0;

@@ -8,7 +8,13 @@ import { call, cfg, drain, postEvent, putObject } from "./support.ts";
  */
 const STANDARD = cfg.SQS_QUEUE_URL_STANDARD!;
 
-interface View { id: string; status: string; cache: string; chunks_ready: number; total_chunks: number }
+interface View {
+  id: string;
+  status: string;
+  cache: string;
+  chunks_ready: number;
+  total_chunks: number;
+}
 
 async function mine(marker: string): Promise<{ job_id: string }[]> {
   return ((await drain(STANDARD)) as { job_id: string; prompt: string }[]).filter((m) => m.prompt.includes(marker));
@@ -30,10 +36,27 @@ describe("result cache and coalescing", () => {
     expect(views.find((v) => v.cache === "miss")!.id).toBe(leader);
 
     await postEvent({
-      type: "chunk", job_id: leader, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader}/init.mp4`, bytes: 4 },
-      chunk: { index: 0, key: `videos/${leader}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+      type: "chunk",
+      job_id: leader,
+      total_chunks: 1,
+      codecs: "avc1.64000b",
+      init: { key: `videos/${leader}/init.mp4`, bytes: 4 },
+      chunk: {
+        index: 0,
+        key: `videos/${leader}/seg-00000.m4s`,
+        frames: 12,
+        duration_s: 1,
+        bytes: 8,
+        committed_at: new Date().toISOString(),
+      },
     });
-    await postEvent({ type: "completed", job_id: leader, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader}/video.mp4`, bytes: 9 } });
+    await postEvent({
+      type: "completed",
+      job_id: leader,
+      usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 },
+      total_chunks: 1,
+      content: { key: `videos/${leader}/video.mp4`, bytes: 9 },
+    });
     const after = await Promise.all(views.map(async (v) => (await call(`/v1/videos/${v.id}`)).json<View>()));
     expect(after.filter((v) => v.status === "succeeded" && v.chunks_ready === 1)).toHaveLength(100);
     const playlist = new TextDecoder().decode(await (await call(`/v1/videos/${views[7]!.id}/stream.m3u8`)).arrayBuffer());
@@ -53,35 +76,65 @@ describe("result cache and coalescing", () => {
     const first = await (await call("/v1/videos", { method: "POST", body: JSON.stringify({ ...base, seed: 7 }) })).json<View>();
     expect(first.cache).toBe("miss");
     const cases = [{ ...base, seed: 7, cache: "none" }, { ...base, seed: 8 }, base];
-    const views = await Promise.all(cases.map(async (b) => (await call("/v1/videos", { method: "POST", body: JSON.stringify(b) })).json<View>()));
+    const views = await Promise.all(
+      cases.map(async (b) => (await call("/v1/videos", { method: "POST", body: JSON.stringify(b) })).json<View>()),
+    );
     expect(views.map((v) => v.cache)).toEqual(["none", "miss", "none"]);
     expect(await mine(marker)).toHaveLength(4);
   });
 
   it("keeps a hit in its account's ledger: its id, view, playback by key and by signed URL, events, bytes, cancel, 410", async () => {
     const admin = { key: cfg.REELMESH_ADMIN_TOKEN! };
-    const acct = await (await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "hits", credits: 1000 }) })).json<{ api_key: string }>();
-    const other = await (await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "other", credits: 1000 }) })).json<{ api_key: string }>();
+    const acct = await (
+      await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "hits", credits: 1000 }) })
+    ).json<{ api_key: string }>();
+    const other = await (
+      await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "other", credits: 1000 }) })
+    ).json<{ api_key: string }>();
     const marker = crypto.randomUUID().slice(0, 8);
     const body = JSON.stringify({ prompt: `a teal cone ${marker}`, duration_s: 1, seed: 5 });
     const leader = await (await call("/v1/videos", { method: "POST", key: acct.api_key, body })).json<View>();
     await putObject(`videos/${leader.id}/init.mp4`, new Uint8Array(11));
     await putObject(`videos/${leader.id}/poster.jpg`, new Uint8Array(5));
     await postEvent({
-      type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 11 },
-      chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+      type: "chunk",
+      job_id: leader.id,
+      total_chunks: 1,
+      codecs: "avc1.64000b",
+      init: { key: `videos/${leader.id}/init.mp4`, bytes: 11 },
+      chunk: {
+        index: 0,
+        key: `videos/${leader.id}/seg-00000.m4s`,
+        frames: 12,
+        duration_s: 1,
+        bytes: 8,
+        committed_at: new Date().toISOString(),
+      },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
+    await postEvent({
+      type: "completed",
+      job_id: leader.id,
+      usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 },
+      total_chunks: 1,
+      content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 },
+    });
 
     const res = await call("/v1/videos", { method: "POST", key: acct.api_key, body });
     expect(res.status).toBe(200);
-    const hit = await res.json<View & { expires_at: string; playback: { signed_hls_url: string; events_url: string; poster_url: string } }>();
+    const hit = await res.json<
+      View & { expires_at: string; playback: { signed_hls_url: string; events_url: string; poster_url: string } }
+    >();
     expect(hit.id).toMatch(/^vid_[0-9a-z]{26}_h$/);
     expect(res.headers.get("location")).toBe(`/v1/videos/${hit.id}`);
     expect(await mine(marker)).toHaveLength(1); // the leader only
 
     // Read back by key; invisible to another account.
-    expect(await (await call(`/v1/videos/${hit.id}`, { key: acct.api_key })).json()).toMatchObject({ id: hit.id, status: "succeeded", cache: "hit", chunks_ready: 1 });
+    expect(await (await call(`/v1/videos/${hit.id}`, { key: acct.api_key })).json()).toMatchObject({
+      id: hit.id,
+      status: "succeeded",
+      cache: "hit",
+      chunks_ready: 1,
+    });
     expect((await call(`/v1/videos/${hit.id}`, { key: other.api_key })).status).toBe(404);
     expect((await call(`/v1/videos/${hit.id}/stream.m3u8`, { key: other.api_key })).status).toBe(404);
 
@@ -101,10 +154,15 @@ describe("result cache and coalescing", () => {
     // Events: the completion, then the end; nothing after it on reconnect.
     const events = await (await call(`/v1/videos/${hit.id}/events`, { key: acct.api_key })).text();
     expect(events).toMatch(/id: 1\nevent: completed\ndata: .*"content_url"/);
-    expect(await (await call(`/v1/videos/${hit.id}/events`, { key: acct.api_key, headers: { "last-event-id": "1" } })).text()).not.toContain("event:");
+    expect(
+      await (await call(`/v1/videos/${hit.id}/events`, { key: acct.api_key, headers: { "last-event-id": "1" } })).text(),
+    ).not.toContain("event:");
 
     // Cancel: already finished. Bytes served: counted in the next batch.
-    expect(await (await call(`/v1/videos/${hit.id}/cancel`, { method: "POST", key: acct.api_key })).json()).toMatchObject({ status: "succeeded", cancel_requested: false });
+    expect(await (await call(`/v1/videos/${hit.id}/cancel`, { method: "POST", key: acct.api_key })).json()).toMatchObject({
+      status: "succeeded",
+      cancel_requested: false,
+    });
     let served = 0;
     for (let i = 0; i < 40 && served < 16; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -123,10 +181,27 @@ describe("result cache and coalescing", () => {
     const body = { prompt: `a lime torus ${marker}`, duration_s: 1, seed: 6 };
     const leader = await (await call("/v1/videos", { method: "POST", body: JSON.stringify(body) })).json<View>();
     await postEvent({
-      type: "chunk", job_id: leader.id, total_chunks: 1, codecs: "avc1.64000b", init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
-      chunk: { index: 0, key: `videos/${leader.id}/seg-00000.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+      type: "chunk",
+      job_id: leader.id,
+      total_chunks: 1,
+      codecs: "avc1.64000b",
+      init: { key: `videos/${leader.id}/init.mp4`, bytes: 4 },
+      chunk: {
+        index: 0,
+        key: `videos/${leader.id}/seg-00000.m4s`,
+        frames: 12,
+        duration_s: 1,
+        bytes: 8,
+        committed_at: new Date().toISOString(),
+      },
     });
-    await postEvent({ type: "completed", job_id: leader.id, usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 }, total_chunks: 1, content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 } });
+    await postEvent({
+      type: "completed",
+      job_id: leader.id,
+      usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 },
+      total_chunks: 1,
+      content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 },
+    });
     const name = `hit-${marker}`;
     const hook = `${cfg.TEST_WEBHOOK_RECEIVER}/hook/${name}`;
     const hit = await (await call("/v1/videos", { method: "POST", body: JSON.stringify({ ...body, webhook_url: hook }) })).json<View>();

@@ -28,8 +28,19 @@ const MAX_BODY_BYTES = 16 * 1024;
 /** Unique per run; letters and digits only, so it survives JSON escaping unchanged. */
 const MARK = `pbtmark${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
 const FIELDS = [
-  "prompt", "negative_prompt", "model", "duration_s", "aspect_ratio", "resolution", "seed",
-  "steps", "guidance", "scheduler", "tier", "webhook_url", "metadata",
+  "prompt",
+  "negative_prompt",
+  "model",
+  "duration_s",
+  "aspect_ratio",
+  "resolution",
+  "seed",
+  "steps",
+  "guidance",
+  "scheduler",
+  "tier",
+  "webhook_url",
+  "metadata",
 ] as const;
 type Field = (typeof FIELDS)[number];
 
@@ -134,7 +145,33 @@ async function expectProblem(res: Response, expected: Expected, input: unknown):
 /** Characters that break naive handling: NUL, controls, BOM, bidi override, zero-width, lone surrogates, astral. */
 const nastyChar = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 1 }) },
-  { weight: 1, arbitrary: fc.constantFrom("\u0000", "\u0001", "\u001f", "\u007f", "\ufeff", "\u202e", "\u200b", "\u2028", "\u2029", "\ud800", "\udbff", "\udc00", "\udfff", "\ufffd", "\uffff", "😀", "\"", "\\", "/", "\n", "{", "}") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "\u0000",
+      "\u0001",
+      "\u001f",
+      "\u007f",
+      "\ufeff",
+      "\u202e",
+      "\u200b",
+      "\u2028",
+      "\u2029",
+      "\ud800",
+      "\udbff",
+      "\udc00",
+      "\udfff",
+      "\ufffd",
+      "\uffff",
+      "😀",
+      '"',
+      "\\",
+      "/",
+      "\n",
+      "{",
+      "}",
+    ),
+  },
 );
 const nastyString = fc.string({ unit: nastyChar, maxLength: 40 });
 /** Over the prompt limit even after trimming, and marked. */
@@ -144,7 +181,31 @@ const longString = fc
 
 /** Numbers JSON can carry that break range or integer rules somewhere (NaN and Infinity are not JSON). */
 const badNumber = fc.oneof(
-  fc.constantFrom(-1, 0, 0.5, 1.5, 2.5, -0.000001, 4.000001, 61, 201, 31, 2 ** 31, 2 ** 32, MAX_SEED + 1, 2 ** 53, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER + 2, 1e21, 1e308, -1e308, Number.MAX_VALUE, Number.MIN_VALUE, -Number.MIN_VALUE, -(2 ** 63)),
+  fc.constantFrom(
+    -1,
+    0,
+    0.5,
+    1.5,
+    2.5,
+    -0.000001,
+    4.000001,
+    61,
+    201,
+    31,
+    2 ** 31,
+    2 ** 32,
+    MAX_SEED + 1,
+    2 ** 53,
+    2 ** 53 + 2,
+    Number.MAX_SAFE_INTEGER + 2,
+    1e21,
+    1e308,
+    -1e308,
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    -Number.MIN_VALUE,
+    -(2 ** 63),
+  ),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.integer({ min: -(2 ** 31), max: -1 }),
   fc.integer({ min: 61, max: 2 ** 31 }),
@@ -177,7 +238,11 @@ const targeted: Record<Field, Arbitrary<unknown>> = {
   resolution: fc.oneof(fc.string({ minLength: 17, maxLength: 60 }), fc.constantFrom(144, null, ["144p"], { p: 144 })),
   seed: fc.oneof(badNumber, fc.constantFrom(-1, MAX_SEED + 1, 1.25, "42", null)),
   steps: fc.oneof(badNumber, fc.constantFrom(0, -1, 201, 12.5, "12", null)),
-  guidance: fc.oneof(fc.double({ min: 30.000001, max: 1e308, noNaN: true }), fc.double({ max: -1e-9, min: -1e308, noNaN: true }), fc.constantFrom("3", null, true, [3])),
+  guidance: fc.oneof(
+    fc.double({ min: 30.000001, max: 1e308, noNaN: true }),
+    fc.double({ max: -1e-9, min: -1e308, noNaN: true }),
+    fc.constantFrom("3", null, true, [3]),
+  ),
   scheduler: fc.oneof(fc.constantFrom("DDIM", "ddim ", "dpm++", "", null, 0), nastyString),
   tier: fc.oneof(fc.constantFrom("gold", "Standard", "STANDARD", "", "economy ", null, 1), nastyString),
   webhook_url: fc.oneof(
@@ -216,7 +281,25 @@ const validBase = fc.record(
 /** Keys the schema does not know (strict): typos, case, prototype names, odd characters. */
 const unknownKey = fc
   .oneof(
-    fc.constantFrom("__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "duration", "Prompt", "prompt ", " prompt", "PROMPT", "", "\u0000", "\ud800", "cache", "idempotency_key", "account_id", "job_id"),
+    fc.constantFrom(
+      "__proto__",
+      "constructor",
+      "prototype",
+      "toString",
+      "hasOwnProperty",
+      "duration",
+      "Prompt",
+      "prompt ",
+      " prompt",
+      "PROMPT",
+      "",
+      "\u0000",
+      "\ud800",
+      "cache",
+      "idempotency_key",
+      "account_id",
+      "job_id",
+    ),
     nastyString,
   )
   .filter((k) => !(FIELDS as readonly string[]).includes(k));
@@ -239,7 +322,11 @@ const malformedObject = fc
 const randomJson = fc
   .oneof(
     fc.jsonValue(),
-    fc.anything({ maxDepth: 3 }).map((v) => safeStringify(v)).filter((t): t is string => t !== undefined).map((t) => JSON.parse(t) as unknown),
+    fc
+      .anything({ maxDepth: 3 })
+      .map((v) => safeStringify(v))
+      .filter((t): t is string => t !== undefined)
+      .map((t) => JSON.parse(t) as unknown),
     deepValue,
   )
   .map((v) => JSON.stringify(v))
@@ -254,21 +341,30 @@ function safeStringify(v: unknown): string | undefined {
 }
 
 /** Raw JSON text: non-JSON numbers (1e999 → Infinity), lone-surrogate escapes, duplicate keys. */
-const rawJsonText = fc.oneof(
-  fc
-    .tuple(fc.constantFrom("duration_s", "seed", "steps", "guidance"), fc.constantFrom("1e999", "-1e999", "1E400", "-0", "1e-999", "4.0000000000000001", "0.1e1", "1e1", "123456789012345678901234567890"))
-    .map(([field, num]) => `{"prompt":"${MARK} a ball","${field}":${num}}`),
-  fc
-    .tuple(fc.constantFrom("model", "tier", "aspect_ratio", "scheduler", "resolution", "webhook_url"), fc.constantFrom("\\ud800", "\\udfff", "\\u0000", "\\ud83d", "\\udc00\\ud800", "\\ufeff"), fc.nat({ max: 20 }))
-    .map(([field, esc, pad]) => `{"prompt":"${MARK} \\ud800 \\u0000","${field}":"${"x".repeat(pad)}${esc}${"y".repeat(17)}"}`),
-  fc.constantFrom(
-    `{"prompt":"${MARK} a","prompt":1}`,
-    `{"prompt":"${MARK} a","duration_s":4,"duration_s":"4"}`,
-    `{"prompt":"${MARK} a","metadata":{"k":"v","k":2}}`,
-    `{"prompt":"${MARK} a","__proto__":{"duration_s":4}}`,
-    `{"prompt":"${MARK} a","constructor":{"prototype":{"x":1}}}`,
-  ),
-).filter((text) => !schemaAccepts(text));
+const rawJsonText = fc
+  .oneof(
+    fc
+      .tuple(
+        fc.constantFrom("duration_s", "seed", "steps", "guidance"),
+        fc.constantFrom("1e999", "-1e999", "1E400", "-0", "1e-999", "4.0000000000000001", "0.1e1", "1e1", "123456789012345678901234567890"),
+      )
+      .map(([field, num]) => `{"prompt":"${MARK} a ball","${field}":${num}}`),
+    fc
+      .tuple(
+        fc.constantFrom("model", "tier", "aspect_ratio", "scheduler", "resolution", "webhook_url"),
+        fc.constantFrom("\\ud800", "\\udfff", "\\u0000", "\\ud83d", "\\udc00\\ud800", "\\ufeff"),
+        fc.nat({ max: 20 }),
+      )
+      .map(([field, esc, pad]) => `{"prompt":"${MARK} \\ud800 \\u0000","${field}":"${"x".repeat(pad)}${esc}${"y".repeat(17)}"}`),
+    fc.constantFrom(
+      `{"prompt":"${MARK} a","prompt":1}`,
+      `{"prompt":"${MARK} a","duration_s":4,"duration_s":"4"}`,
+      `{"prompt":"${MARK} a","metadata":{"k":"v","k":2}}`,
+      `{"prompt":"${MARK} a","__proto__":{"duration_s":4}}`,
+      `{"prompt":"${MARK} a","constructor":{"prototype":{"x":1}}}`,
+    ),
+  )
+  .filter((text) => !schemaAccepts(text));
 
 /** Bodies that are not JSON at all: random text, truncated or mangled JSON, JSON with a stray prefix. */
 const notJson = fc
@@ -287,7 +383,23 @@ const notJson = fc
     validBase.map((b) => `prompt=${encodeURIComponent(String(b.prompt))}&duration_s=4`),
     fc.integer({ min: 1, max: 5000 }).map((d) => "[".repeat(d)),
     fc.integer({ min: 1, max: 3000 }).map((d) => '{"a":'.repeat(d)),
-    fc.constantFrom("", " ", "\n", "\u0000", "\ufeff", "undefined", "NaN", "Infinity", "{", "}", "[", "\"", "{\"prompt\":}", "{prompt:\"a\"}", "\u0000{}"),
+    fc.constantFrom(
+      "",
+      " ",
+      "\n",
+      "\u0000",
+      "\ufeff",
+      "undefined",
+      "NaN",
+      "Infinity",
+      "{",
+      "}",
+      "[",
+      '"',
+      '{"prompt":}',
+      '{prompt:"a"}',
+      "\u0000{}",
+    ),
   )
   .filter((text) => !parseWire(text).json);
 
@@ -298,10 +410,26 @@ const notJson = fc
  */
 const wrongContentType = fc.oneof(
   fc.constantFrom<string | null>(
-    null, "", "text/plain", "text/plain;charset=UTF-8", "text/json", "application/x-www-form-urlencoded",
-    "multipart/form-data; boundary=x", "application/xml", "application/octet-stream", "json", "application",
-    "application/", "application/jsonp", "application/json5", "application/jsonx", "xapplication/json",
-    "*/*", "application/*", "application/vnd.api", "image/png",
+    null,
+    "",
+    "text/plain",
+    "text/plain;charset=UTF-8",
+    "text/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/xml",
+    "application/octet-stream",
+    "json",
+    "application",
+    "application/",
+    "application/jsonp",
+    "application/json5",
+    "application/jsonx",
+    "xapplication/json",
+    "*/*",
+    "application/*",
+    "application/vnd.api",
+    "image/png",
   ),
   fc.string({ unit: "grapheme-ascii", maxLength: 40 }).filter((t) => !/^\s*application\/json/i.test(t)),
 );
@@ -309,9 +437,19 @@ const wrongContentType = fc.oneof(
 /** Bodies over 16 KiB that are otherwise acceptable: padded, huge metadata, or multi-byte characters. */
 const tooLarge = fc.oneof(
   fc.nat({ max: 4000 }).map((n) => `{"prompt":"${MARK} a ball"}${" ".repeat(MAX_BODY_BYTES + n)}`),
-  fc.nat({ max: 20 }).map((n) => JSON.stringify({ prompt: `${MARK} a ball`, metadata: Object.fromEntries(Array.from({ length: 40 + n }, (_, i) => [`k${i}`, "v".repeat(500)])) })),
+  fc.nat({ max: 20 }).map((n) =>
+    JSON.stringify({
+      prompt: `${MARK} a ball`,
+      metadata: Object.fromEntries(Array.from({ length: 40 + n }, (_, i) => [`k${i}`, "v".repeat(500)])),
+    }),
+  ),
   // 11 values of 512 three-byte characters: ~5.7k characters but ~17k bytes (the limit is in bytes).
-  fc.constant(JSON.stringify({ prompt: `${MARK} a ball`, metadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, "€".repeat(512)])) })),
+  fc.constant(
+    JSON.stringify({
+      prompt: `${MARK} a ball`,
+      metadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, "€".repeat(512)])),
+    }),
+  ),
   fc.nat({ max: 3000 }).map((n) => "[".repeat(MAX_BODY_BYTES + 1 + n)),
   fc.string({ unit: "binary", minLength: MAX_BODY_BYTES + 1, maxLength: MAX_BODY_BYTES + 200 }),
 );
@@ -343,9 +481,13 @@ describe("POST /v1/videos refuses malformed bodies (property-based)", () => {
 
   it("arbitrary JSON values and raw JSON edge cases: 400 validation_failed", { timeout: 120_000 }, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(randomJson, rawJsonText), fc.constantFrom("application/json", "application/json; charset=utf-8", "APPLICATION/JSON"), async (text, contentType) => {
-        await expectProblem(await post({ body: text, contentType }), expectedForJsonBody(text), text);
-      }),
+      fc.asyncProperty(
+        fc.oneof(randomJson, rawJsonText),
+        fc.constantFrom("application/json", "application/json; charset=utf-8", "APPLICATION/JSON"),
+        async (text, contentType) => {
+          await expectProblem(await post({ body: text, contentType }), expectedForJsonBody(text), text);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -360,10 +502,18 @@ describe("POST /v1/videos refuses malformed bodies (property-based)", () => {
   });
 
   it("a wrong or missing content type: 415, even for an otherwise valid body", { timeout: 120_000 }, async () => {
-    const body = fc.oneof(validBase.map((b) => JSON.stringify(b)), malformedObject, notJson);
+    const body = fc.oneof(
+      validBase.map((b) => JSON.stringify(b)),
+      malformedObject,
+      notJson,
+    );
     await fc.assert(
       fc.asyncProperty(body, wrongContentType, async (text, contentType) => {
-        await expectProblem(await post({ body: text, contentType }), { status: 415, code: "unsupported_media_type" }, { text, contentType });
+        await expectProblem(
+          await post({ body: text, contentType }),
+          { status: 415, code: "unsupported_media_type" },
+          { text, contentType },
+        );
       }),
       { numRuns: 400 },
     );
@@ -373,19 +523,45 @@ describe("POST /v1/videos refuses malformed bodies (property-based)", () => {
     await fc.assert(
       fc.asyncProperty(tooLarge, async (text) => {
         expect(byteLength(onTheWire(text))).toBeGreaterThan(MAX_BODY_BYTES);
-        await expectProblem(await post({ body: text, contentType: "application/json" }), { status: 413, code: "body_too_large" }, text.slice(0, 200));
+        await expectProblem(
+          await post({ body: text, contentType: "application/json" }),
+          { status: 413, code: "body_too_large" },
+          text.slice(0, 200),
+        );
       }),
       { numRuns: 200 },
     );
   });
 
   it("malformed bodies without a valid key: 401 before anything else", { timeout: 120_000 }, async () => {
-    const authorization = fc.constantFrom<string | null>(null, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "bearer rm_wrong_key_0000000000000", `Bearer ${KEY}x`, `Token ${KEY}`, `Bearer ${KEY} extra`,
-      `Bearer rm_live_${"0".repeat(32)}`, "Bearer rm_live_", "Bearer rmt_", "Bearer rmt_not.a.token", `Bearer rmt_${"A".repeat(300)}.${"B".repeat(43)}`);
-    const body = fc.oneof(validBase.map((b) => JSON.stringify(b)), malformedObject, notJson);
+    const authorization = fc.constantFrom<string | null>(
+      null,
+      "",
+      "Bearer",
+      "Bearer ",
+      "Basic dXNlcjpwYXNz",
+      "bearer rm_wrong_key_0000000000000",
+      `Bearer ${KEY}x`,
+      `Token ${KEY}`,
+      `Bearer ${KEY} extra`,
+      `Bearer rm_live_${"0".repeat(32)}`,
+      "Bearer rm_live_",
+      "Bearer rmt_",
+      "Bearer rmt_not.a.token",
+      `Bearer rmt_${"A".repeat(300)}.${"B".repeat(43)}`,
+    );
+    const body = fc.oneof(
+      validBase.map((b) => JSON.stringify(b)),
+      malformedObject,
+      notJson,
+    );
     await fc.assert(
       fc.asyncProperty(body, authorization, async (text, auth) => {
-        await expectProblem(await post({ body: text, contentType: "application/json", authorization: auth }), { status: 401, code: "unauthorized" }, { text, auth });
+        await expectProblem(
+          await post({ body: text, contentType: "application/json", authorization: auth }),
+          { status: 401, code: "unauthorized" },
+          { text, auth },
+        );
       }),
       { numRuns: 200 },
     );

@@ -13,12 +13,29 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function chunkEvent(id: string, index: number, total = 2) {
   return {
-    type: "chunk", job_id: id, total_chunks: total, codecs: "avc1.64000b", init: { key: `videos/${id}/init.mp4`, bytes: 4 },
-    chunk: { index, key: `videos/${id}/seg-${String(index).padStart(5, "0")}.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+    type: "chunk",
+    job_id: id,
+    total_chunks: total,
+    codecs: "avc1.64000b",
+    init: { key: `videos/${id}/init.mp4`, bytes: 4 },
+    chunk: {
+      index,
+      key: `videos/${id}/seg-${String(index).padStart(5, "0")}.m4s`,
+      frames: 12,
+      duration_s: 1,
+      bytes: 8,
+      committed_at: new Date().toISOString(),
+    },
   };
 }
 
-const completed = (id: string) => ({ type: "completed", job_id: id, usage, total_chunks: 2, content: { key: `videos/${id}/video.mp4`, bytes: 6 } });
+const completed = (id: string) => ({
+  type: "completed",
+  job_id: id,
+  usage,
+  total_chunks: 2,
+  content: { key: `videos/${id}/video.mp4`, bytes: 6 },
+});
 
 interface Sse {
   id: number;
@@ -44,8 +61,13 @@ async function readEvents(res: Response, until: (events: Sse[]) => boolean = () 
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const frame = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      const field = (name: string) => frame.split("\n").find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
-      if (field("event")) events.push({ id: Number(field("id")), event: field("event")!, data: JSON.parse(field("data")!) as Record<string, unknown> });
+      const field = (name: string) =>
+        frame
+          .split("\n")
+          .find((l) => l.startsWith(`${name}: `))
+          ?.slice(name.length + 2);
+      if (field("event"))
+        events.push({ id: Number(field("id")), event: field("event")!, data: JSON.parse(field("data")!) as Record<string, unknown> });
     }
   }
 }

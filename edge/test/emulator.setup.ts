@@ -44,7 +44,12 @@ export default async function setup(): Promise<() => Promise<void>> {
   const port = Number(process.env.REELMESH_TEST_EMULATOR_PORT);
   const dataDir = await mkdtemp(join(tmpdir(), "reelmesh-edge-test-"));
   const server = await startFauxqs({ port, host: "127.0.0.1", logger: false, dataDir });
-  await provision({ endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", accessKeyId: "reelmesh-local", secretAccessKey: "reelmesh-local-secret" });
+  await provision({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: "us-east-1",
+    accessKeyId: "reelmesh-local",
+    secretAccessKey: "reelmesh-local-secret",
+  });
   return async () => {
     receiver.close();
     await server.stop();

@@ -5,8 +5,19 @@ const usage = { gpu_s: 1.5, encode_s: 0.4, bytes_stored: 1000 };
 
 function chunkEvent(id: string, index: number) {
   return {
-    type: "chunk", job_id: id, total_chunks: 2, codecs: "avc1.64000b", init: { key: `videos/${id}/init.mp4`, bytes: 4 },
-    chunk: { index, key: `videos/${id}/seg-${String(index).padStart(5, "0")}.m4s`, frames: 12, duration_s: 1, bytes: 8, committed_at: new Date().toISOString() },
+    type: "chunk",
+    job_id: id,
+    total_chunks: 2,
+    codecs: "avc1.64000b",
+    init: { key: `videos/${id}/init.mp4`, bytes: 4 },
+    chunk: {
+      index,
+      key: `videos/${id}/seg-${String(index).padStart(5, "0")}.m4s`,
+      frames: 12,
+      duration_s: 1,
+      bytes: 8,
+      committed_at: new Date().toISOString(),
+    },
   };
 }
 
@@ -23,7 +34,11 @@ const segments = (m3u8: string) => m3u8.split("\n").filter((l) => l && !l.starts
 describe("worker events", () => {
   it("refuses unsigned, forged and stale events and changes nothing", async () => {
     const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
-    const unsigned = await call("/internal/events", { method: "POST", key: null, body: JSON.stringify({ type: "started", job_id: id, worker_id: "w", at: new Date().toISOString() }) });
+    const unsigned = await call("/internal/events", {
+      method: "POST",
+      key: null,
+      body: JSON.stringify({ type: "started", job_id: id, worker_id: "w", at: new Date().toISOString() }),
+    });
     expect(unsigned.status).toBe(401);
     expect((await postEvent({ type: "started", job_id: id }, { secret: "not-the-secret-0123456789" })).status).toBe(401);
     const stale = await postEvent({ type: "started", job_id: id }, { nowS: Math.floor(Date.now() / 1000) - 3600 });
@@ -63,7 +78,10 @@ describe("worker events", () => {
     expect(await repeat.json()).toEqual({ applied: true, stop: false });
     expect(segments(await playlist(id))).toHaveLength(2);
 
-    expect((await postEvent({ type: "completed", job_id: id, usage, total_chunks: 2, content: { key: `videos/${id}/video.mp4`, bytes: 9 } })).status).toBe(200);
+    expect(
+      (await postEvent({ type: "completed", job_id: id, usage, total_chunks: 2, content: { key: `videos/${id}/video.mp4`, bytes: 9 } }))
+        .status,
+    ).toBe(200);
     m3u8 = await playlist(id);
     expect(m3u8.trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
 

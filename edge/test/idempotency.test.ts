@@ -4,7 +4,11 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ApiError, problemResponse } from "../src/http/problem.ts";
 import { idempotency } from "../src/idempotency/middleware.ts";
 import {
-  idempotencyObjectName, STALE_RESERVATION_MS, TTL_MS, type IdempotencyEntry, type IdempotencyObject,
+  idempotencyObjectName,
+  STALE_RESERVATION_MS,
+  TTL_MS,
+  type IdempotencyEntry,
+  type IdempotencyObject,
 } from "../src/idempotency/object.ts";
 
 /**

@@ -19,7 +19,8 @@ const bucket = () => {
   const stub = LEDGER.get(LEDGER.idFromName(`acct-bucket-${Date.now()}-${n++}`));
   return {
     stub,
-    take: (policy: LimitPolicy, cost = 1, nowMs = Date.now()) => runInDurableObject(stub, (_obj, state) => takeTokens(state.storage.sql, policy, cost, nowMs)),
+    take: (policy: LimitPolicy, cost = 1, nowMs = Date.now()) =>
+      runInDurableObject(stub, (_obj, state) => takeTokens(state.storage.sql, policy, cost, nowMs)),
   };
 };
 
@@ -37,7 +38,12 @@ describe("token bucket", () => {
       if (!r.allowed) expect(r.retryAfterS).toBeGreaterThanOrEqual(1);
     }
     // Each allowed take saw a distinct remaining count: 9, 8, …, 0.
-    expect(results.filter((r) => r.allowed).map((r) => r.remaining).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(
+      results
+        .filter((r) => r.allowed)
+        .map((r) => r.remaining)
+        .sort((a, b) => a - b),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it("refills continuously with explicit time, capped at capacity", async () => {

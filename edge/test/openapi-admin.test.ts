@@ -5,8 +5,16 @@ import { app as edgeApp } from "../src/app.ts";
 import type { Env } from "../src/env.ts";
 import { AddCreditsRequestSchema, CreateAccountRequestSchema } from "../src/http/admin.ts";
 import {
-  AccountDetailSchema, AccountListSchema, AccountSchema, ApiKeyListSchema, ApiKeySchema, CostReportSchema, CreatedAccountSchema,
-  CreatedApiKeySchema, CreditsResultSchema, ProblemSchema,
+  AccountDetailSchema,
+  AccountListSchema,
+  AccountSchema,
+  ApiKeyListSchema,
+  ApiKeySchema,
+  CostReportSchema,
+  CreatedAccountSchema,
+  CreatedApiKeySchema,
+  CreditsResultSchema,
+  ProblemSchema,
 } from "../src/http/openapi/index.ts";
 import { deref, type Json, METHODS, served } from "./openapi-support.ts";
 import { call, cfg } from "./support.ts";
@@ -15,7 +23,11 @@ import { call, cfg } from "./support.ts";
 
 /** Every /admin route the app serves (Hono's `routes`; middleware is method ALL), as OpenAPI path and method. */
 const ADMIN_ROUTES = [
-  ...new Set(edgeApp.routes.filter((r) => r.path.startsWith("/admin/") && r.method !== "ALL").map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`)),
+  ...new Set(
+    edgeApp.routes
+      .filter((r) => r.path.startsWith("/admin/") && r.method !== "ALL")
+      .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
+  ),
 ].map((route) => route.split(" ") as [string, string]);
 
 describe("OpenAPI document: admin routes", () => {
@@ -53,13 +65,16 @@ describe("OpenAPI document: admin routes", () => {
     expect(body("/admin/accounts/{id}/credits")).toEqual(generated(AddCreditsRequestSchema));
     const create = body("/admin/accounts");
     expect(create.required).toEqual(["name"]); // credits defaulted, limits optional
-    expect({ ...create, properties: { ...create.properties, limits: deref(doc, create.properties.limits) } }).toEqual(generated(CreateAccountRequestSchema));
+    expect({ ...create, properties: { ...create.properties, limits: deref(doc, create.properties.limits) } }).toEqual(
+      generated(CreateAccountRequestSchema),
+    );
   });
 });
 
 describe("admin response schemas follow the handlers", () => {
   const admin = (path: string, init: RequestInit = {}) => call(`/admin${path}`, { ...init, key: cfg.REELMESH_ADMIN_TOKEN! });
-  const sameKeys = (value: unknown, schema: z.ZodObject) => expect(Object.keys(value as Json).sort()).toEqual(Object.keys(schema.shape).sort());
+  const sameKeys = (value: unknown, schema: z.ZodObject) =>
+    expect(Object.keys(value as Json).sort()).toEqual(Object.keys(schema.shape).sort());
   async function answer(res: Response, status: number, schema: z.ZodObject): Promise<any> {
     expect(res.status, await res.clone().text()).toBe(status);
     const body = await res.json();
@@ -70,24 +85,45 @@ describe("admin response schemas follow the handlers", () => {
 
   it("accounts, credits, keys and costs answer as documented", async () => {
     const limits = { burst: 5, per_s: 1, max_running_jobs: 2 };
-    const acct = await answer(await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "openapi", credits: 10, limits }) }), 201, CreatedAccountSchema);
+    const acct = await answer(
+      await admin("/accounts", { method: "POST", body: JSON.stringify({ name: "openapi", credits: 10, limits }) }),
+      201,
+      CreatedAccountSchema,
+    );
     expect(acct).toMatchObject({ limits, balance: 10 });
     expect(await answer(await admin(`/accounts/${acct.id}`), 200, AccountDetailSchema)).toMatchObject({ id: acct.id, balance: 10 });
     const accounts = await answer(await admin("/accounts"), 200, AccountListSchema);
     expect(accounts.data.length).toBeGreaterThan(0);
     for (const a of accounts.data) sameKeys(a, AccountSchema);
-    expect(await answer(await admin(`/accounts/${acct.id}/credits`, { method: "POST", body: JSON.stringify({ amount: 5 }) }), 200, CreditsResultSchema)).toEqual({ id: acct.id, balance: 15 });
+    expect(
+      await answer(
+        await admin(`/accounts/${acct.id}/credits`, { method: "POST", body: JSON.stringify({ amount: 5 }) }),
+        200,
+        CreditsResultSchema,
+      ),
+    ).toEqual({ id: acct.id, balance: 15 });
     const key = await answer(await admin(`/accounts/${acct.id}/keys`, { method: "POST" }), 201, CreatedApiKeySchema);
     const keys = await answer(await admin(`/accounts/${acct.id}/keys`), 200, ApiKeyListSchema);
     expect(keys.data).toHaveLength(2);
     for (const k of keys.data) sameKeys(k, ApiKeySchema);
-    expect((await answer(await admin(`/accounts/${acct.id}/keys/${key.key_id}`, { method: "DELETE" }), 200, ApiKeySchema)).revoked_at).not.toBeNull();
+    expect(
+      (await answer(await admin(`/accounts/${acct.id}/keys/${key.key_id}`, { method: "DELETE" }), 200, ApiKeySchema)).revoked_at,
+    ).not.toBeNull();
 
     // A day of its own, so the report has a tier row and other tests' totals are untouched.
     const day = "2000-01-01";
     const costs = (env as unknown as Env).COSTS;
     await costs.get(costs.idFromName("costs")).record({
-      job_id: "vid_openapi_cost_row", account_id: acct.id, tier: "standard", day, charged: 4, gpu_s: 2, encode_s: 0.5, bytes_stored: 1000, video_s: 4, ran_on_gpu: true,
+      job_id: "vid_openapi_cost_row",
+      account_id: acct.id,
+      tier: "standard",
+      day,
+      charged: 4,
+      gpu_s: 2,
+      encode_s: 0.5,
+      bytes_stored: 1000,
+      video_s: 4,
+      ran_on_gpu: true,
     });
     const report = await answer(await admin(`/costs?from=${day}&to=${day}`), 200, CostReportSchema);
     expect(report.tiers).toHaveLength(1);
@@ -100,7 +136,11 @@ describe("admin response schemas follow the handlers", () => {
       [call("/admin/accounts", { key: null }), "get", "/admin/accounts"],
       [admin("/accounts", { method: "POST", body: JSON.stringify({ name: "" }) }), "post", "/admin/accounts"],
       [admin("/accounts/acct_missing"), "get", "/admin/accounts/{id}"],
-      [admin("/accounts/acct_missing/credits", { method: "POST", body: JSON.stringify({ amount: 1 }) }), "post", "/admin/accounts/{id}/credits"],
+      [
+        admin("/accounts/acct_missing/credits", { method: "POST", body: JSON.stringify({ amount: 1 }) }),
+        "post",
+        "/admin/accounts/{id}/credits",
+      ],
       [admin("/accounts/acct_missing/keys/key_missing", { method: "DELETE" }), "delete", "/admin/accounts/{id}/keys/{keyId}"],
       [admin("/costs?from=yesterday"), "get", "/admin/costs"],
     ];
@@ -108,7 +148,9 @@ describe("admin response schemas follow the handlers", () => {
       const res = await pending;
       const problem = await res.json<{ code: string }>();
       expect(ProblemSchema.safeParse(problem).error).toBeUndefined();
-      expect(doc.paths[path][method].responses[String(res.status)]?.description, `${method} ${path} ${res.status}`).toContain(`\`${problem.code}\``);
+      expect(doc.paths[path][method].responses[String(res.status)]?.description, `${method} ${path} ${res.status}`).toContain(
+        `\`${problem.code}\``,
+      );
     }
   });
 });

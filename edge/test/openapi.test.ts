@@ -53,9 +53,13 @@ function checkOpenApi31(doc: unknown): string[] {
   for (const [name, raw] of Object.entries(schemes)) {
     const s = deref(doc, raw);
     const at = `components.securitySchemes.${name}`;
-    if (!isObject(s)) { err(at, "not an object"); continue; }
+    if (!isObject(s)) {
+      err(at, "not an object");
+      continue;
+    }
     if (!["apiKey", "http", "mutualTLS", "oauth2", "openIdConnect"].includes(s.type as string)) err(at, `bad type ${String(s.type)}`);
-    if (s.type === "apiKey" && (typeof s.name !== "string" || !["query", "header", "cookie"].includes(s.in as string))) err(at, "apiKey needs name and in");
+    if (s.type === "apiKey" && (typeof s.name !== "string" || !["query", "header", "cookie"].includes(s.in as string)))
+      err(at, "apiKey needs name and in");
     if (s.type === "http" && typeof s.scheme !== "string") err(at, "http needs scheme");
   }
   for (const [name, s] of Object.entries(isObject(components.schemas) ? components.schemas : {})) {
@@ -65,7 +69,10 @@ function checkOpenApi31(doc: unknown): string[] {
     if (sec === undefined) return;
     if (!Array.isArray(sec)) return err(at, "security must be an array");
     for (const req of sec) {
-      if (!isObject(req)) { err(at, "security requirement not an object"); continue; }
+      if (!isObject(req)) {
+        err(at, "security requirement not an object");
+        continue;
+      }
       for (const [name, scopes] of Object.entries(req)) {
         if (!(name in schemes)) err(at, `security scheme ${name} is not declared`);
         if (!Array.isArray(scopes)) err(at, `scopes of ${name} must be an array`);
@@ -85,7 +92,10 @@ function checkOpenApi31(doc: unknown): string[] {
       if (op === undefined) continue;
       operations++;
       const where = `${at}.${method}`;
-      if (!isObject(op)) { err(where, "operation is not an object"); continue; }
+      if (!isObject(op)) {
+        err(where, "operation is not an object");
+        continue;
+      }
       if (op.operationId !== undefined) {
         if (typeof op.operationId !== "string") err(where, "operationId must be a string");
         else if (operationIds.has(op.operationId)) err(where, `duplicate operationId ${op.operationId}`);
@@ -97,7 +107,10 @@ function checkOpenApi31(doc: unknown): string[] {
       if (op.parameters !== undefined && !Array.isArray(op.parameters)) err(where, "parameters must be an array");
       const seen = new Set<string>();
       for (const p of params) {
-        if (!isObject(p)) { err(where, "parameter does not resolve to an object"); continue; }
+        if (!isObject(p)) {
+          err(where, "parameter does not resolve to an object");
+          continue;
+        }
         const pw = `${where} parameter ${String(p.name)}`;
         if (typeof p.name !== "string" || !p.name) err(pw, "needs name");
         if (!["path", "query", "header", "cookie"].includes(p.in as string)) err(pw, `bad in: ${String(p.in)}`);
@@ -111,14 +124,18 @@ function checkOpenApi31(doc: unknown): string[] {
         }
       }
       for (const v of templateVars) {
-        if (!params.some((p) => isObject(p) && p.in === "path" && p.name === v)) err(where, `template variable {${v}} has no path parameter`);
+        if (!params.some((p) => isObject(p) && p.in === "path" && p.name === v))
+          err(where, `template variable {${v}} has no path parameter`);
       }
       if (op.requestBody !== undefined) {
         const body = deref(doc, op.requestBody);
         if (!isObject(body) || !isObject(body.content) || Object.keys(body.content).length === 0) err(where, "requestBody needs content");
       }
       // Responses: at least one; keys are status codes, ranges or default; each has a description.
-      if (!isObject(op.responses) || Object.keys(op.responses).length === 0) { err(where, "needs at least one response"); continue; }
+      if (!isObject(op.responses) || Object.keys(op.responses).length === 0) {
+        err(where, "needs at least one response");
+        continue;
+      }
       for (const [code, raw] of Object.entries(op.responses)) {
         if (code !== "default" && !/^[1-5](\d\d|XX)$/.test(code)) err(where, `bad response key ${code}`);
         const r = deref(doc, raw);
@@ -131,10 +148,11 @@ function checkOpenApi31(doc: unknown): string[] {
 
   if (doc.paths !== undefined) {
     if (!isObject(doc.paths)) err("paths", "not an object");
-    else for (const [path, item] of Object.entries(doc.paths)) {
-      if (!path.startsWith("/")) err(`paths.${path}`, "must start with /");
-      checkPathItem(`paths.${path}`, item, path);
-    }
+    else
+      for (const [path, item] of Object.entries(doc.paths)) {
+        if (!path.startsWith("/")) err(`paths.${path}`, "must start with /");
+        checkPathItem(`paths.${path}`, item, path);
+      }
   }
   if (doc.webhooks !== undefined) {
     if (!isObject(doc.webhooks)) err("webhooks", "not an object");
@@ -276,7 +294,9 @@ describe("response schemas follow the code", () => {
   it("Problem matches what problemResponse sends", async () => {
     const errApp = new Hono();
     errApp.get("/x", () => {
-      throw new ApiError(400, "validation_failed", "Invalid request body", "prompt: too short", { errors: [{ field: "prompt", code: "too_small", message: "too short" }] });
+      throw new ApiError(400, "validation_failed", "Invalid request body", "prompt: too short", {
+        errors: [{ field: "prompt", code: "too_small", message: "too short" }],
+      });
     });
     errApp.get("/y", () => {
       throw new ApiError(410, "video_expired", "Video expired", undefined, { extensions: { expired_at: "2025-01-01T00:00:00.000Z" } });
@@ -291,16 +311,53 @@ describe("response schemas follow the code", () => {
 
   it("Video lists exactly the fields jobView returns, with the right types", async () => {
     const record = {
-      id: "vid_01jabcdefghjkmnpqrstvwxyz0", account_id: "acct_dev", status: "running",
-      created_at: "2025-01-01T00:00:00.000Z", updated_at: "2025-01-01T00:00:01.000Z", started_at: "2025-01-01T00:00:01.000Z", completed_at: null,
-      model: "reelmesh-ref-tiny", prompt: "a red ball", negative_prompt: "", duration_s: 4, aspect_ratio: "9:16", resolution: "144p",
-      width: 144, height: 256, fps: 12, seed: 7, steps: 12, guidance: 3, scheduler: "ddim", tier: "standard", chunk_frames: 12, total_chunks: 4,
-      codecs: "avc1.42c00c", init: { key: "videos/x/init.mp4", bytes: 800 },
+      id: "vid_01jabcdefghjkmnpqrstvwxyz0",
+      account_id: "acct_dev",
+      status: "running",
+      created_at: "2025-01-01T00:00:00.000Z",
+      updated_at: "2025-01-01T00:00:01.000Z",
+      started_at: "2025-01-01T00:00:01.000Z",
+      completed_at: null,
+      model: "reelmesh-ref-tiny",
+      prompt: "a red ball",
+      negative_prompt: "",
+      duration_s: 4,
+      aspect_ratio: "9:16",
+      resolution: "144p",
+      width: 144,
+      height: 256,
+      fps: 12,
+      seed: 7,
+      steps: 12,
+      guidance: 3,
+      scheduler: "ddim",
+      tier: "standard",
+      chunk_frames: 12,
+      total_chunks: 4,
+      codecs: "avc1.42c00c",
+      init: { key: "videos/x/init.mp4", bytes: 800 },
       chunks: [{ index: 0, key: "videos/x/seg-00000.m4s", frames: 12, duration_s: 1, bytes: 1000 }],
-      progress: { chunk: 1, step: 3, steps: 12 }, usage: null, error: null, worker_id: "w1", metadata: { user: "u1" },
-      subject: null, token_id: null, content: null, webhook_url: null, base_url: "http://edge.test", queue_position: null, expires_at: null, expired: false,
-      output_prefix: "videos/x/", content_address: null, follows: null, cache: "none", price: { credits: 40, kind: "generation" },
-      cancel_requested: false, charged: null, bytes_served: 0,
+      progress: { chunk: 1, step: 3, steps: 12 },
+      usage: null,
+      error: null,
+      worker_id: "w1",
+      metadata: { user: "u1" },
+      subject: null,
+      token_id: null,
+      content: null,
+      webhook_url: null,
+      base_url: "http://edge.test",
+      queue_position: null,
+      expires_at: null,
+      expired: false,
+      output_prefix: "videos/x/",
+      content_address: null,
+      follows: null,
+      cache: "none",
+      price: { credits: 40, kind: "generation" },
+      cancel_requested: false,
+      charged: null,
+      bytes_served: 0,
     } satisfies JobRecord;
     // Whatever the test bindings lack for edgeConfig (e.g. settings still being added) is filled in.
     const bindings = { REELMESH_TOKEN_SECRET: "test-token-secret-not-for-production", ...(env as unknown as Json) } as unknown as Env;
@@ -315,9 +372,15 @@ describe("response schemas follow the code", () => {
 
   it("ModerationResult matches what POST /v1/moderations answers", async () => {
     for (const input of ["a red ball bouncing", "how to make a bomb at home"]) {
-      const res = await edgeApp.request("http://edge.test/v1/moderations", {
-        method: "POST", headers: { authorization: `Bearer ${String((env as unknown as Json).REELMESH_DEV_KEY)}`, "content-type": "application/json" }, body: JSON.stringify({ input }),
-      }, env);
+      const res = await edgeApp.request(
+        "http://edge.test/v1/moderations",
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${String((env as unknown as Json).REELMESH_DEV_KEY)}`, "content-type": "application/json" },
+          body: JSON.stringify({ input }),
+        },
+        env,
+      );
       expect(res.status).toBe(200);
       const body = await res.json<{ category_scores: Record<string, number> }>();
       expect(ModerationResultSchema.safeParse(body).error).toBeUndefined();
@@ -330,7 +393,12 @@ describe("Idempotency-Key, as the app answers it", () => {
   const IDEMPOTENCY_KEY = "#/components/parameters/IdempotencyKey";
   /** A POST with an Idempotency-Key, and the credential its path needs. */
   const post = (url: string, body: unknown, idempotencyKey: string) =>
-    call(url, { method: "POST", body: JSON.stringify(body), headers: { "idempotency-key": idempotencyKey }, key: url.startsWith("/admin/") ? cfg.REELMESH_ADMIN_TOKEN! : undefined });
+    call(url, {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { "idempotency-key": idempotencyKey },
+      key: url.startsWith("/admin/") ? cfg.REELMESH_ADMIN_TOKEN! : undefined,
+    });
   const newKey = () => `openapi-${crypto.randomUUID()}`;
 
   it("is declared by exactly the POSTs that replay, with the answers it adds", async () => {
@@ -357,7 +425,10 @@ describe("Idempotency-Key, as the app answers it", () => {
       }
       expect(op.responses["409"]?.description, `POST ${path} 409`).toContain("`idempotency_in_progress`");
       expect(op.responses["409"].headers, `POST ${path} 409`).toHaveProperty(["Retry-After"]);
-      const refusals: [Response, string][] = [[await post(url, { other: 1 }, key), "idempotency_key_reused"], [await post(url, {}, "k".repeat(256)), "invalid_idempotency_key"]];
+      const refusals: [Response, string][] = [
+        [await post(url, { other: 1 }, key), "idempotency_key_reused"],
+        [await post(url, {}, "k".repeat(256)), "invalid_idempotency_key"],
+      ];
       for (const [res, code] of refusals) {
         expect((await res.json<{ code: string }>()).code, `POST ${path}`).toBe(code);
         expect(op.responses[String(res.status)]?.description, `POST ${path} ${res.status}`).toContain(`\`${code}\``);
@@ -368,7 +439,10 @@ describe("Idempotency-Key, as the app answers it", () => {
 
   it("replays a success with Idempotent-Replayed, as documented", async () => {
     const doc = (await served()) as any;
-    const cases: [string, unknown][] = [["/v1/videos", { prompt: "a red ball bouncing", dry_run: true }], ["/v1/tokens", { subject: "openapi-user" }]];
+    const cases: [string, unknown][] = [
+      ["/v1/videos", { prompt: "a red ball bouncing", dry_run: true }],
+      ["/v1/tokens", { subject: "openapi-user" }],
+    ];
     for (const [path, body] of cases) {
       const key = newKey();
       const first = await post(path, body, key);
@@ -385,8 +459,11 @@ describe("Idempotency-Key, as the app answers it", () => {
 describe("the create path answers as documented", () => {
   const RATE_LIMIT = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy"];
   const account = async (body: Json) =>
-    await (await call("/admin/accounts", { method: "POST", key: cfg.REELMESH_ADMIN_TOKEN!, body: JSON.stringify(body) })).json<{ id: string; api_key: string }>();
-  const create = (key: string, extra: Json = {}) => call("/v1/videos", { method: "POST", key, body: JSON.stringify({ prompt: "a red ball bouncing", duration_s: 4, ...extra }) });
+    await (
+      await call("/admin/accounts", { method: "POST", key: cfg.REELMESH_ADMIN_TOKEN!, body: JSON.stringify(body) })
+    ).json<{ id: string; api_key: string }>();
+  const create = (key: string, extra: Json = {}) =>
+    call("/v1/videos", { method: "POST", key, body: JSON.stringify({ prompt: "a red ball bouncing", duration_s: 4, ...extra }) });
 
   it("a quote, and the 402 and 429 refusals with their codes and headers", async () => {
     const documented = ((await served()) as any).paths["/v1/videos"].post.responses;
@@ -394,7 +471,11 @@ describe("the create path answers as documented", () => {
     const slow = await account({ name: "openapi-slow", credits: 100, limits: { burst: 1, per_s: 0.001, max_running_jobs: 1 } });
     const busy = await account({ name: "openapi-busy", credits: 100, limits: { burst: 100, per_s: 100, max_running_jobs: 1 } });
     await limiter(env as unknown as Env, busy.id).acquireSlot("vid_openapi_running", 1);
-    const minted = await call("/v1/tokens", { method: "POST", key: busy.api_key, body: JSON.stringify({ subject: "openapi-user", credit_cap: 0 }) });
+    const minted = await call("/v1/tokens", {
+      method: "POST",
+      key: busy.api_key,
+      body: JSON.stringify({ subject: "openapi-user", credit_cap: 0 }),
+    });
     const { token } = await minted.json<{ token: string }>();
 
     const quote = await create(slow.api_key, { dry_run: true });

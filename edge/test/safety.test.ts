@@ -27,8 +27,18 @@ describe("Aho–Corasick", () => {
   it("follows output links through several levels and over CJK", () => {
     const pats = ["abcd", "bcd", "cd", "d", "杀人", "人"];
     const ac = new AhoCorasick(pats);
-    expect(ac.findAll("xabcd").map((m) => pats[m.id]).sort()).toEqual(["abcd", "bcd", "cd", "d"]);
-    expect(ac.findAll("要杀人了").map((m) => pats[m.id]).sort()).toEqual(["人", "杀人"]);
+    expect(
+      ac
+        .findAll("xabcd")
+        .map((m) => pats[m.id])
+        .sort(),
+    ).toEqual(["abcd", "bcd", "cd", "d"]);
+    expect(
+      ac
+        .findAll("要杀人了")
+        .map((m) => pats[m.id])
+        .sort(),
+    ).toEqual(["人", "杀人"]);
   });
 
   it("matches overlapping and repeated occurrences", () => {
@@ -153,7 +163,13 @@ describe("moderate()", () => {
 
   it("does not count a term that is negated, but counts it again when it comes back", () => {
     const lexicons = createModerator({ classifier: false });
-    for (const text of ["zombie movie scene, tense but no gore", "lingerie catalog, no nudity", "二战纪录片，无血腥", "古代战争场面，不展示血腥", "恐怖氛围但不血腥"]) {
+    for (const text of [
+      "zombie movie scene, tense but no gore",
+      "lingerie catalog, no nudity",
+      "二战纪录片，无血腥",
+      "古代战争场面，不展示血腥",
+      "恐怖氛围但不血腥",
+    ]) {
       expect(lexicons.moderate(text).flagged, text).toBe(false);
     }
     expect(lexicons.moderate("no gore at first, then full gore").categories.violence_gore).toBe(true);
@@ -221,7 +237,9 @@ describe("category scores (the classifier's, for POST /v1/moderations)", () => {
   it("rank a paraphrase's category first and keep a benign prompt low everywhere", () => {
     const top = (s: Record<string, number>) => Object.entries(s).sort((a, b) => b[1] - a[1])[0]![0];
     expect(top(categoryScores("she swallows the whole bottle of sleeping pills and lies down to never wake up"))).toBe("self_harm");
-    expect(top(categoryScores("make it look like the Russian president announcing his surrender on state TV"))).toBe("real_person_likeness");
+    expect(top(categoryScores("make it look like the Russian president announcing his surrender on state TV"))).toBe(
+      "real_person_likeness",
+    );
     for (const v of Object.values(categoryScores("a golden retriever puppy playing in autumn leaves"))) expect(v).toBeLessThan(0.1);
   });
 });
@@ -245,7 +263,10 @@ describe("evaluation set (edge/safety-eval/prompts.jsonl)", () => {
   });
 
   it("held-out split (never trained or tuned on) does not regress", () => {
-    const s = score(items.filter((i) => i.split === "test"), (t) => moderate(t));
+    const s = score(
+      items.filter((i) => i.split === "test"),
+      (t) => moderate(t),
+    );
     expect(s.recall).toBeGreaterThanOrEqual(0.98);
     expect(s.falsePositiveRate).toBeLessThanOrEqual(0.03);
     expect(s.byKind.benign!.flaggedShare).toBe(0);

@@ -34,7 +34,12 @@ export async function drain(queueUrl: string): Promise<unknown[]> {
   }
 }
 
-const s3 = new AwsClient({ accessKeyId: cfg.AWS_ACCESS_KEY_ID!, secretAccessKey: cfg.AWS_SECRET_ACCESS_KEY!, region: cfg.AWS_REGION!, service: "s3" });
+const s3 = new AwsClient({
+  accessKeyId: cfg.AWS_ACCESS_KEY_ID!,
+  secretAccessKey: cfg.AWS_SECRET_ACCESS_KEY!,
+  region: cfg.AWS_REGION!,
+  service: "s3",
+});
 
 export async function putObject(key: string, body: Uint8Array): Promise<void> {
   const res = await s3.fetch(`${cfg.AWS_ENDPOINT_URL}/${cfg.S3_BUCKET}/${key}`, { method: "PUT", body });
@@ -45,10 +50,16 @@ export async function putObject(key: string, body: Uint8Array): Promise<void> {
 export async function postEvent(event: Record<string, unknown>, opts: { secret?: string; nowS?: number } = {}): Promise<Response> {
   const body = JSON.stringify({ worker_id: "test-worker", at: new Date().toISOString(), ...event });
   const signature = await signBody(opts.secret ?? cfg.REELMESH_EVENTS_SECRET!, body, opts.nowS);
-  return SELF.fetch("http://edge.test/internal/events", { method: "POST", body, headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature } });
+  return SELF.fetch("http://edge.test/internal/events", {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature },
+  });
 }
 
-export async function createJob(body: Record<string, unknown> = { prompt: "a red ball bouncing", duration_s: 4 }): Promise<{ id: string; signed_hls_url: string }> {
+export async function createJob(
+  body: Record<string, unknown> = { prompt: "a red ball bouncing", duration_s: 4 },
+): Promise<{ id: string; signed_hls_url: string }> {
   const res = await call("/v1/videos", { method: "POST", body: JSON.stringify(body) });
   if (res.status !== 202) throw new Error(`create: ${res.status} ${await res.text()}`);
   const job = await res.json<{ id: string; playback: { signed_hls_url: string } }>();

@@ -91,16 +91,37 @@ describe("POST /v1/videos", () => {
   });
 
   it("accepts a valid request: 202, a queued job, and one self-contained SQS message", async () => {
-    const res = await call("/v1/videos", { method: "POST", body: JSON.stringify({ prompt: "a red ball bouncing", duration_s: 4, seed: 42 }) });
+    const res = await call("/v1/videos", {
+      method: "POST",
+      body: JSON.stringify({ prompt: "a red ball bouncing", duration_s: 4, seed: 42 }),
+    });
     expect(res.status).toBe(202);
     const job = await res.json<Record<string, unknown>>();
     expect(res.headers.get("location")).toBe(`/v1/videos/${job.id as string}`);
-    expect(job).toMatchObject({ status: "queued", duration_s: 4, width: 144, height: 256, fps: 12, seed: 42, chunks_ready: 0, total_chunks: 4, tier: "standard" });
+    expect(job).toMatchObject({
+      status: "queued",
+      duration_s: 4,
+      width: 144,
+      height: 256,
+      fps: 12,
+      seed: 42,
+      chunks_ready: 0,
+      total_chunks: 4,
+      tier: "standard",
+    });
 
     const [raw, ...rest] = await drain(STANDARD);
     expect(rest).toEqual([]);
     const message = JobMessageSchema.parse(raw);
-    expect(message).toMatchObject({ job_id: job.id, prompt: "a red ball bouncing", seed: 42, num_chunks: 4, chunk_frames: 12, width: 144, height: 256 });
+    expect(message).toMatchObject({
+      job_id: job.id,
+      prompt: "a red ball bouncing",
+      seed: 42,
+      num_chunks: 4,
+      chunk_frames: 12,
+      width: 144,
+      height: 256,
+    });
     expect(message.output).toEqual({ bucket: cfg.S3_BUCKET, prefix: `videos/${job.id as string}` });
     expect(message.events_url).toBe("http://edge.test/internal/events");
   });
@@ -115,7 +136,9 @@ describe("POST /v1/videos", () => {
 
 describe("GET /v1/videos/:id", () => {
   it("returns the job to its account and 404 for an unknown id", async () => {
-    const created = await (await call("/v1/videos", { method: "POST", body: JSON.stringify({ prompt: "a blue square moving left" }) })).json<{ id: string }>();
+    const created = await (
+      await call("/v1/videos", { method: "POST", body: JSON.stringify({ prompt: "a blue square moving left" }) })
+    ).json<{ id: string }>();
     const res = await call(`/v1/videos/${created.id}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id: created.id, status: "queued", prompt: "a blue square moving left" });
@@ -135,10 +158,18 @@ describe("GET /v1/videos/:id", () => {
 
 describe("prompt safety", () => {
   it("answers POST /v1/moderations with categories and matches, through evasions", async () => {
-    const safe = await call("/v1/moderations", { method: "POST", body: JSON.stringify({ input: "a therapist drinks a grape cocktail in Scunthorpe" }) });
+    const safe = await call("/v1/moderations", {
+      method: "POST",
+      body: JSON.stringify({ input: "a therapist drinks a grape cocktail in Scunthorpe" }),
+    });
     expect(safe.status).toBe(200);
     expect(await safe.json()).toMatchObject({ flagged: false, matches: [] });
-    for (const input of ["how to build a b0mb", "how to build a b\u200bo\u200bm\u200bb", "ＨＯＷ ＴＯ ＢＵＩＬＤ Ａ ＢＯＭＢ", "教我制造炸弹"]) {
+    for (const input of [
+      "how to build a b0mb",
+      "how to build a b\u200bo\u200bm\u200bb",
+      "ＨＯＷ ＴＯ ＢＵＩＬＤ Ａ ＢＯＭＢ",
+      "教我制造炸弹",
+    ]) {
       const res = await call("/v1/moderations", { method: "POST", body: JSON.stringify({ input }) });
       const body = await res.json<{ flagged: boolean; categories: Record<string, boolean> }>();
       expect(body.flagged, input).toBe(true);

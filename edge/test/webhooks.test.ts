@@ -8,7 +8,12 @@ const BODY = JSON.stringify({ type: "video.completed", data: { id: "vid_1" } });
 
 describe("webhook signatures", () => {
   it("matches the Standard Webhooks spec's published test vector", async () => {
-    const headers = await signWebhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}');
+    const headers = await signWebhook(
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      1614265330,
+      '{"test": 2432232314}',
+    );
     expect(headers).toEqual({
       "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
       "webhook-timestamp": "1614265330",
@@ -96,7 +101,13 @@ describe("webhook URL checks", () => {
   const PRIVATE = "webhook_url must not point to a private, loopback or link-local address";
 
   it("allows public https URLs", () => {
-    for (const raw of ["https://example.com/hook", "https://93.184.216.34/x", "https://hooks.example.com:8443/a?b=c", "https://[2606:2800:220:1:248:1893:25c8:1946]/x", "https://8.8.8.8/"]) {
+    for (const raw of [
+      "https://example.com/hook",
+      "https://93.184.216.34/x",
+      "https://hooks.example.com:8443/a?b=c",
+      "https://[2606:2800:220:1:248:1893:25c8:1946]/x",
+      "https://8.8.8.8/",
+    ]) {
       const check = prod(raw);
       expect(check, raw).toMatchObject({ ok: true });
       if (check.ok) expect(check.url.href).toBe(new URL(raw).href);
@@ -125,19 +136,37 @@ describe("webhook URL checks", () => {
   });
 
   it("rejects local and internal hostnames", () => {
-    for (const raw of ["https://localhost/x", "https://LOCALHOST./x", "https://api.localhost/x", "https://printer.local/x", "https://metadata.google.internal/x", "https://nas.lan/x", "https://router.home.arpa/x", "https://metadata/x"]) {
+    for (const raw of [
+      "https://localhost/x",
+      "https://LOCALHOST./x",
+      "https://api.localhost/x",
+      "https://printer.local/x",
+      "https://metadata.google.internal/x",
+      "https://nas.lan/x",
+      "https://router.home.arpa/x",
+      "https://metadata/x",
+    ]) {
       expect(prod(raw), raw).toEqual({ ok: false, reason: "webhook_url must not point to a local or internal hostname" });
     }
   });
 
   it("rejects each private, loopback, link-local and special IPv4 range", () => {
     const blocked = [
-      "127.0.0.1", "127.255.255.254", // loopback
-      "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1", // private
-      "169.254.169.254", "169.254.0.1", // link-local, cloud metadata
-      "100.64.0.1", "100.127.255.255", // CGNAT
-      "0.0.0.0", "0.1.2.3", // unspecified
-      "224.0.0.1", "239.255.255.250", "255.255.255.255", // multicast, broadcast
+      "127.0.0.1",
+      "127.255.255.254", // loopback
+      "10.0.0.1",
+      "172.16.0.1",
+      "172.31.255.255",
+      "192.168.1.1", // private
+      "169.254.169.254",
+      "169.254.0.1", // link-local, cloud metadata
+      "100.64.0.1",
+      "100.127.255.255", // CGNAT
+      "0.0.0.0",
+      "0.1.2.3", // unspecified
+      "224.0.0.1",
+      "239.255.255.250",
+      "255.255.255.255", // multicast, broadcast
     ];
     for (const ip of blocked) expect(prod(`https://${ip}/x`), ip).toEqual({ ok: false, reason: PRIVATE });
     // Neighbours just outside the ranges are public.
@@ -147,19 +176,51 @@ describe("webhook URL checks", () => {
   });
 
   it("rejects decimal, octal and hex IPv4 spellings via the normalized hostname", () => {
-    for (const raw of ["https://2130706433/", "https://0x7f.1/", "https://0177.0.0.1/", "https://0x7f000001/", "https://127.1/", "https://0xa9.0xfe.0xa9.0xfe/", "https://3232235777/", "https://127.0.0.1./"]) {
+    for (const raw of [
+      "https://2130706433/",
+      "https://0x7f.1/",
+      "https://0177.0.0.1/",
+      "https://0x7f000001/",
+      "https://127.1/",
+      "https://0xa9.0xfe.0xa9.0xfe/",
+      "https://3232235777/",
+      "https://127.0.0.1./",
+    ]) {
       expect(prod(raw), raw).toEqual({ ok: false, reason: PRIVATE });
     }
   });
 
   it("rejects private IPv6 literals, including IPv4-mapped forms", () => {
-    const blocked = ["::1", "::", "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:169.254.169.254", "::ffff:a9fe:a9fe", "::ffff:10.0.0.1", "0:0:0:0:0:ffff:c0a8:101", "64:ff9b::7f00:1", "2002:7f00:1::"];
+    const blocked = [
+      "::1",
+      "::",
+      "fc00::1",
+      "fd12:3456::1",
+      "fe80::1",
+      "febf::1",
+      "ff02::1",
+      "::ffff:127.0.0.1",
+      "::ffff:7f00:1",
+      "::ffff:169.254.169.254",
+      "::ffff:a9fe:a9fe",
+      "::ffff:10.0.0.1",
+      "0:0:0:0:0:ffff:c0a8:101",
+      "64:ff9b::7f00:1",
+      "2002:7f00:1::",
+    ];
     for (const ip of blocked) expect(prod(`https://[${ip}]/x`), ip).toEqual({ ok: false, reason: PRIVATE });
-    for (const ip of ["2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808"]) expect(prod(`https://[${ip}]/x`), ip).toMatchObject({ ok: true });
+    for (const ip of ["2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808"])
+      expect(prod(`https://[${ip}]/x`), ip).toMatchObject({ ok: true });
   });
 
   it("allows http and private addresses in dev", () => {
-    for (const raw of ["http://127.0.0.1:9999/hook", "http://localhost:8787/hook", "https://[::1]/x", "http://10.0.0.5/x", "http://host.docker.internal:3000/x"]) {
+    for (const raw of [
+      "http://127.0.0.1:9999/hook",
+      "http://localhost:8787/hook",
+      "https://[::1]/x",
+      "http://10.0.0.5/x",
+      "http://host.docker.internal:3000/x",
+    ]) {
       expect(dev(raw), raw).toMatchObject({ ok: true });
     }
     const check = dev("http://127.0.0.1:9999/hook");
@@ -190,6 +251,7 @@ describe("webhook retry schedule", () => {
 
   it("retries 408, 429 and 5xx only", () => {
     for (const status of [408, 429, 500, 502, 503, 504, 599]) expect(isRetryableStatus(status), String(status)).toBe(true);
-    for (const status of [200, 201, 204, 301, 400, 401, 403, 404, 410, 413, 422, 600]) expect(isRetryableStatus(status), String(status)).toBe(false);
+    for (const status of [200, 201, 204, 301, 400, 401, 403, 404, 410, 413, 422, 600])
+      expect(isRetryableStatus(status), String(status)).toBe(false);
   });
 });

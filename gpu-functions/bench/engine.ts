@@ -48,7 +48,13 @@ async function run(model: LoadedModel, seed: number, batcher?: DenoiseBatcher): 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
-const report: Record<string, unknown> = { machine: { cores: availableParallelism(), node: process.version }, prompt: PROMPT, chunks, steps, sizes: {} };
+const report: Record<string, unknown> = {
+  machine: { cores: availableParallelism(), node: process.version },
+  prompt: PROMPT,
+  chunks,
+  steps,
+  sizes: {},
+};
 for (const size of sizes) {
   if (!(size in REFERENCE_SIZES)) throw new Error(`unknown size "${size}"; valid: ${Object.keys(REFERENCE_SIZES).join(", ")}`);
   const model = await loadModel(await ensureReferenceModel(size), {
@@ -97,17 +103,25 @@ for (const size of sizes) {
 if (json) {
   console.log(JSON.stringify(report));
 } else {
-  console.log(`engine bench: "${PROMPT}", ${chunks} chunks x ${steps} steps, CFG batch 2; ${availableParallelism()} cores, Node ${process.version}`);
+  console.log(
+    `engine bench: "${PROMPT}", ${chunks} chunks x ${steps} steps, CFG batch 2; ${availableParallelism()} cores, Node ${process.version}`,
+  );
   for (const [size, raw] of Object.entries(report.sizes as Record<string, Record<string, unknown>>)) {
     const fps = raw.frames_per_s as Record<string, Record<string, number>>;
     console.log(`\n${size} (${String(raw.model)}, ${String(raw.frame)}, ${String(raw.provider)} EP)`);
     console.log(`  text encoder          ${String(raw.text_encoder_ms)} ms`);
     console.log(`  denoise step (median) ${String(raw.denoise_step_ms_median)} ms`);
     console.log(`  VAE decode per chunk  ${(raw.decode_ms_per_chunk as number[]).join(" / ")} ms`);
-    console.log(`  ORT-thread hand-off (incl. sampler update) ${(raw.handoff_ms_per_chunk as number[]).join(" / ")} ms per chunk (${steps} steps + decode)`);
+    console.log(
+      `  ORT-thread hand-off (incl. sampler update) ${(raw.handoff_ms_per_chunk as number[]).join(" / ")} ms per chunk (${steps} steps + decode)`,
+    );
     console.log(`  main-thread step work ${(raw.main_thread_step_ms_per_chunk as number[]).join(" / ")} ms per chunk`);
-    console.log(`  wall / inside ONNX    ${String(raw.wall_ms)} / ${String(raw.onnx_ms)} ms  → engine overhead ${(Number(raw.engine_overhead) * 100).toFixed(1)} %`);
-    console.log(`  first chunk           ${String(raw.first_chunk_ms)} ms = ${(Number(raw.first_chunk_over_total) * 100).toFixed(1)} % of total (ideal ≈ ${(100 / chunks).toFixed(1)} %)`);
+    console.log(
+      `  wall / inside ONNX    ${String(raw.wall_ms)} / ${String(raw.onnx_ms)} ms  → engine overhead ${(Number(raw.engine_overhead) * 100).toFixed(1)} %`,
+    );
+    console.log(
+      `  first chunk           ${String(raw.first_chunk_ms)} ms = ${(Number(raw.first_chunk_over_total) * 100).toFixed(1)} % of total (ideal ≈ ${(100 / chunks).toFixed(1)} %)`,
+    );
     for (const mode of ["batched", "unbatched"]) {
       const f = fps[mode]!;
       console.log(`  frames/s, 1 / 2 / 4 jobs, ${mode.padEnd(9)}: ${f.jobs_1} / ${f.jobs_2} / ${f.jobs_4}`);

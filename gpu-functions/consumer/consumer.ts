@@ -1,6 +1,4 @@
-import {
-  ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message,
-} from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
 import { JobMessageSchema, type JobMessage } from "../../shared/schemas/job-message.ts";
 import type { Logger } from "../log.ts";
 
@@ -73,15 +71,21 @@ export class Consumer {
 
   private async receive(): Promise<{ queueUrl: string; message: Message } | null> {
     const queues: [string, number][] = this.opts.economyQueueUrl
-      ? [[this.opts.standardQueueUrl, STANDARD_WAIT_S], [this.opts.economyQueueUrl, 0]]
+      ? [
+          [this.opts.standardQueueUrl, STANDARD_WAIT_S],
+          [this.opts.economyQueueUrl, 0],
+        ]
       : [[this.opts.standardQueueUrl, SOLO_WAIT_S]];
     for (const [queueUrl, wait] of queues) {
       if (this.stopping) return null;
       try {
         const res = await this.opts.sqs.send(
           new ReceiveMessageCommand({
-            QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: wait,
-            VisibilityTimeout: this.opts.visibilityTimeoutS, MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 1,
+            WaitTimeSeconds: wait,
+            VisibilityTimeout: this.opts.visibilityTimeoutS,
+            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
           }),
           { abortSignal: this.abort.signal },
         );
@@ -109,9 +113,12 @@ export class Consumer {
       await this.setVisibility(queueUrl, receipt, 0);
       return;
     }
-    const heartbeat = setInterval(() => {
-      void this.setVisibility(queueUrl, receipt, this.opts.visibilityTimeoutS);
-    }, (this.opts.visibilityTimeoutS * 1000) / 3);
+    const heartbeat = setInterval(
+      () => {
+        void this.setVisibility(queueUrl, receipt, this.opts.visibilityTimeoutS);
+      },
+      (this.opts.visibilityTimeoutS * 1000) / 3,
+    );
     let outcome: "done" | "retry";
     try {
       outcome = await this.opts.handle(job, { attempt, lastAttempt: attempt >= this.opts.maxAttempts });
@@ -131,7 +138,9 @@ export class Consumer {
 
   private async setVisibility(queueUrl: string, receipt: string, seconds: number): Promise<void> {
     try {
-      await this.opts.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }));
+      await this.opts.sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }),
+      );
     } catch (err) {
       this.opts.log("visibility change failed", { error: (err as Error).message });
     }

@@ -7,7 +7,10 @@ import { encodeChunk, type EncodedChunk } from "./encode.ts";
 import { findBoxes, readBoxes } from "./fmp4.ts";
 
 /** Real FFmpeg: two chunks encoded separately must concatenate into one clean stream. */
-const W = 64, H = 48, FPS = 12, N = 12;
+const W = 64,
+  H = 48,
+  FPS = 12,
+  N = 12;
 let dir: string;
 let chunks: EncodedChunk[];
 
@@ -35,7 +38,10 @@ describe("chunk encoding", () => {
     expect(readBoxes(chunks[0]!.init).map((b) => b.type)).toEqual(["ftyp", "moov"]);
     expect(readBoxes(chunks[1]!.media).map((b) => b.type)).toEqual(["moof", "mdat"]);
     expect(chunks[0]!.codecs).toMatch(/^avc1\.64[0-9a-f]{4}$/);
-    expect(chunks.map((c) => [c.frames, c.durationS])).toEqual([[12, 1], [12, 1]]);
+    expect(chunks.map((c) => [c.frames, c.durationS])).toEqual([
+      [12, 1],
+      [12, 1],
+    ]);
   });
 
   it("numbers fragments and places their decode time at the chunk's position", () => {
@@ -55,13 +61,31 @@ describe("chunk encoding", () => {
     const decode = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
     expect(decode.status).toBe(0);
     expect(decode.stderr).toBe("");
-    const probe = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,nb_read_frames,has_b_frames:format=duration", "-of", "json", file], { encoding: "utf8" });
-    const info = JSON.parse(probe.stdout) as { streams: { codec_name: string; nb_read_frames: string; has_b_frames: number }[]; format: { duration: string } };
+    const probe = spawnSync(
+      "ffprobe",
+      [
+        "-v",
+        "error",
+        "-count_frames",
+        "-show_entries",
+        "stream=codec_name,nb_read_frames,has_b_frames:format=duration",
+        "-of",
+        "json",
+        file,
+      ],
+      { encoding: "utf8" },
+    );
+    const info = JSON.parse(probe.stdout) as {
+      streams: { codec_name: string; nb_read_frames: string; has_b_frames: number }[];
+      format: { duration: string };
+    };
     expect(info.streams[0]).toMatchObject({ codec_name: "h264", nb_read_frames: "24", has_b_frames: 0 });
     expect(Number(info.format.duration)).toBeCloseTo(2, 2);
   });
 
   it("rejects a buffer that is not whole frames, without starting FFmpeg", async () => {
-    await expect(encodeChunk(new Uint8Array(100), { width: W, height: H, fps: FPS, index: 0, framesPerChunk: N })).rejects.toThrow(/not a whole number/);
+    await expect(encodeChunk(new Uint8Array(100), { width: W, height: H, fps: FPS, index: 0, framesPerChunk: N })).rejects.toThrow(
+      /not a whole number/,
+    );
   });
 });

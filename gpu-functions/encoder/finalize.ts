@@ -29,9 +29,27 @@ async function ffmpeg(args: string[], stdin: Uint8Array | null, ffmpegPath = "ff
 /** The first rgb24 frame → JPEG. */
 export function posterJpeg(frame: Uint8Array, width: number, height: number, ffmpegPath?: string): Promise<Uint8Array> {
   return ffmpeg(
-    ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${width}x${height}`, "-i", "pipe:0", "-frames:v", "1",
-      "-vf", "scale=out_color_matrix=bt709:out_range=pc,format=yuvj420p", "-q:v", "3", "-f", "mjpeg", "pipe:1"],
-    frame, ffmpegPath,
+    [
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "rgb24",
+      "-s",
+      `${width}x${height}`,
+      "-i",
+      "pipe:0",
+      "-frames:v",
+      "1",
+      "-vf",
+      "scale=out_color_matrix=bt709:out_range=pc,format=yuvj420p",
+      "-q:v",
+      "3",
+      "-f",
+      "mjpeg",
+      "pipe:1",
+    ],
+    frame,
+    ffmpegPath,
   );
 }
 
@@ -43,7 +61,26 @@ export async function finalMp4(init: Uint8Array, segments: Uint8Array[], ffmpegP
     const input = join(dir, "stream.mp4");
     const output = join(dir, "final.mp4");
     await writeFile(input, Buffer.concat([init, ...segments]));
-    await ffmpeg(["-nostdin", "-i", input, "-c", "copy", "-map_metadata", "-1", "-fflags", "+bitexact", "-movflags", "+faststart", "-f", "mp4", output], null, ffmpegPath);
+    await ffmpeg(
+      [
+        "-nostdin",
+        "-i",
+        input,
+        "-c",
+        "copy",
+        "-map_metadata",
+        "-1",
+        "-fflags",
+        "+bitexact",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        output,
+      ],
+      null,
+      ffmpegPath,
+    );
     return new Uint8Array(await readFile(output));
   } finally {
     await rm(dir, { recursive: true, force: true });

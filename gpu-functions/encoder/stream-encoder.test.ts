@@ -13,7 +13,10 @@ import { StreamEncoder } from "./stream-encoder.ts";
  * concatenate into one clean stream, and a stream resumed at chunk k on "another worker"
  * produces the same init and a segment that slots in.
  */
-const W = 64, H = 48, FPS = 12, N = 12;
+const W = 64,
+  H = 48,
+  FPS = 12,
+  N = 12;
 let dir: string;
 const segments: EncodedChunk[] = [];
 let resumed: EncodedChunk;
@@ -47,7 +50,20 @@ function decodeTime(media: Uint8Array): bigint {
 
 function probe(file: string) {
   const decode = spawnSync("ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
-  const out = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=codec_name,profile,pix_fmt,nb_read_frames,has_b_frames:format=duration", "-of", "json", file], { encoding: "utf8" });
+  const out = spawnSync(
+    "ffprobe",
+    [
+      "-v",
+      "error",
+      "-count_frames",
+      "-show_entries",
+      "stream=codec_name,profile,pix_fmt,nb_read_frames,has_b_frames:format=duration",
+      "-of",
+      "json",
+      file,
+    ],
+    { encoding: "utf8" },
+  );
   const info = JSON.parse(out.stdout) as { streams: Record<string, unknown>[]; format: { duration: string } };
   return { decodeStatus: decode.status, decodeErrors: decode.stderr, stream: info.streams[0]!, duration: Number(info.format.duration) };
 }

@@ -128,7 +128,9 @@ export class DenoiseBatcher {
         new Promise<LaneResult>((resolve, reject) => {
           if (!this.lanes.has(lane)) throw new Error("lane is closed");
           if (timesteps.length !== lane.rows || sample.length !== this.sampleSize) {
-            throw new Error(`a lane submits one sample of ${this.sampleSize} values for ${lane.rows} rows; got ${sample.length} values, ${timesteps.length} timesteps`);
+            throw new Error(
+              `a lane submits one sample of ${this.sampleSize} values for ${lane.rows} rows; got ${sample.length} values, ${timesteps.length} timesteps`,
+            );
           }
           if (this.scalarTimestep && new Set(timesteps).size > 1) throw new Error("this model takes one timestep per run");
           const groupKey = this.scalarTimestep ? `${lane.key}|t${timesteps[0]}` : lane.key;
@@ -209,19 +211,31 @@ export class DenoiseBatcher {
     // Assembled on the ORT thread: each lane's sample repeated for its rows, lanes concatenated.
     const stepped = members.every((p) => p.step);
     const sample: TiledTensor = {
-      tiled: true, type: "float32", dims, lend: true,
+      tiled: true,
+      type: "float32",
+      dims,
+      lend: true,
       parts: members.map((p) => ({
-        data: p.sample, repeat: p.lane.rows,
+        data: p.sample,
+        repeat: p.lane.rows,
         ...(p.step ? { scale: p.step.inputScale } : {}),
         ...(stepped ? { update: { a: p.step!.a, coef: p.step!.coef } } : {}),
       })),
       ...(stepped ? { updateFrom: io.out } : {}),
     };
     const textDims = [rows, ...first.lane.spec.text.dims.slice(1)];
-    const text: TiledTensor = { tiled: true, type: "float32", dims: textDims, parts: members.map((p) => ({ data: p.lane.spec.text.data as Float32Array, repeat: 1 })) };
+    const text: TiledTensor = {
+      tiled: true,
+      type: "float32",
+      dims: textDims,
+      parts: members.map((p) => ({ data: p.lane.spec.text.data as Float32Array, repeat: 1 })),
+    };
     const feeds: Record<string, ort.Tensor | TiledTensor> = {
       [io.sample]: sample,
-      [io.timestep]: timestepTensor(this.model, members.flatMap((p) => p.timesteps)),
+      [io.timestep]: timestepTensor(
+        this.model,
+        members.flatMap((p) => p.timesteps),
+      ),
       [io.encoder_hidden_states]: text,
     };
     if (io.frame_index) feeds[io.frame_index] = new ort.Tensor("int64", first.lane.spec.frameIndex!, [l.frames]);
@@ -246,9 +260,17 @@ function timestepTensor(model: LoadedModel, values: number[]): ort.Tensor {
     case "float32":
       return new ort.Tensor("float32", Float32Array.from(vals), dims);
     case "int64":
-      return new ort.Tensor("int64", BigInt64Array.from(vals, (v) => BigInt(Math.round(v))), dims);
+      return new ort.Tensor(
+        "int64",
+        BigInt64Array.from(vals, (v) => BigInt(Math.round(v))),
+        dims,
+      );
     case "int32":
-      return new ort.Tensor("int32", Int32Array.from(vals, (v) => Math.round(v)), dims);
+      return new ort.Tensor(
+        "int32",
+        Int32Array.from(vals, (v) => Math.round(v)),
+        dims,
+      );
     default:
       throw new Error(`timestep dtype ${spec.dtype} is not supported`);
   }

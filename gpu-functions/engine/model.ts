@@ -54,7 +54,9 @@ function compareInputs(component: string, spec: GraphSpec, metadata: readonly or
     if (got.type !== want.dtype) problems.push(`${component}: input "${want.name}" is ${got.type}, manifest says ${want.dtype}`);
     const shape = got.shape;
     if (shape.length !== want.shape.length) {
-      problems.push(`${component}: input "${want.name}" has rank ${shape.length} [${shape.join(",")}], manifest says [${want.shape.join(",")}]`);
+      problems.push(
+        `${component}: input "${want.name}" has rank ${shape.length} [${shape.join(",")}], manifest says [${want.shape.join(",")}]`,
+      );
     } else {
       want.shape.forEach((d, i) => {
         if (typeof d === "number" && shape[i] !== d) {
@@ -72,24 +74,34 @@ function compareInputs(component: string, spec: GraphSpec, metadata: readonly or
 function checkGeometry(m: ModelManifest): string[] {
   const problems: string[] = [];
   const l = m.latent;
-  if (m.conditioning_frames >= l.frames) problems.push(`conditioning_frames (${m.conditioning_frames}) must be fewer than latent.frames (${l.frames})`);
+  if (m.conditioning_frames >= l.frames)
+    problems.push(`conditioning_frames (${m.conditioning_frames}) must be fewer than latent.frames (${l.frames})`);
   const want = l.layout === "BCFHW" ? [l.channels, l.frames, l.height, l.width] : [l.frames, l.channels, l.height, l.width];
   const names = ["channels", "frames", "height", "width"];
   const check = (component: string, spec: { name: string; shape: (number | string)[] } | undefined) => {
     if (!spec) return problems.push(`${component}: the latent tensor is not declared`);
-    if (spec.shape.length !== 5) return problems.push(`${component}: "${spec.name}" must be rank 5 (${l.layout}), is [${spec.shape.join(",")}]`);
+    if (spec.shape.length !== 5)
+      return problems.push(`${component}: "${spec.name}" must be rank 5 (${l.layout}), is [${spec.shape.join(",")}]`);
     spec.shape.slice(1).forEach((d, i) => {
       const which = l.layout === "BCFHW" ? names[[0, 1, 2, 3][i]!]! : names[[1, 0, 2, 3][i]!]!;
       // frames may be symbolic (the VAE sees fewer frames than the window).
-      if (typeof d === "number" && d !== want[i]) problems.push(`${component}: "${spec.name}" dim ${i + 1} is ${d}, latent.${which} is ${want[i]}`);
+      if (typeof d === "number" && d !== want[i])
+        problems.push(`${component}: "${spec.name}" dim ${i + 1} is ${d}, latent.${which} is ${want[i]}`);
     });
     return 0;
   };
-  check("denoiser", m.graphs.denoiser.inputs.find((t) => t.name === m.io.denoiser.sample));
-  check("vae_decoder", m.graphs.vae_decoder.inputs.find((t) => t.name === m.io.vae_decoder.latent));
+  check(
+    "denoiser",
+    m.graphs.denoiser.inputs.find((t) => t.name === m.io.denoiser.sample),
+  );
+  check(
+    "vae_decoder",
+    m.graphs.vae_decoder.inputs.find((t) => t.name === m.io.vae_decoder.latent),
+  );
   const t = m.graphs.denoiser.inputs.find((i) => i.name === m.io.denoiser.timestep);
   if (!t) problems.push(`denoiser: timestep input "${m.io.denoiser.timestep}" is not declared`);
-  else if (t.shape.length > 1 || t.dtype === "float16") problems.push(`denoiser: timestep must be float32, int32 or int64 of rank 0 or 1, is ${t.dtype} [${t.shape.join(",")}]`);
+  else if (t.shape.length > 1 || t.dtype === "float16")
+    problems.push(`denoiser: timestep must be float32, int32 or int64 of rank 0 or 1, is ${t.dtype} [${t.shape.join(",")}]`);
   return problems;
 }
 

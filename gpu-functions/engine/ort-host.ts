@@ -57,7 +57,12 @@ export type HostResponse =
   | { op: "log"; msg: string; fields?: Record<string, unknown> }
   | { op: "reply"; id: number; ok: false; error: string }
   | {
-      op: "reply"; id: number; ok: true; session?: number; provider?: ExecutionProvider; ms?: number;
+      op: "reply";
+      id: number;
+      ok: true;
+      session?: number;
+      provider?: ExecutionProvider;
+      ms?: number;
       inputMetadata?: readonly ort.InferenceSession.ValueMetadata[];
       outputMetadata?: readonly ort.InferenceSession.ValueMetadata[];
       outputs?: Record<string, WireTensor>;
@@ -138,14 +143,16 @@ export class OrtHost {
           wire[name] = "tiled" in t ? t : { type: t.type, dims: [...t.dims], data: t.data as Float32Array };
           if ("tiled" in t && t.lend) {
             for (const part of t.parts) {
-              if (part.data.byteOffset !== 0 || part.data.byteLength !== part.data.buffer.byteLength) throw new Error(`feed ${name}: a lent part must own its buffer`);
+              if (part.data.byteOffset !== 0 || part.data.byteLength !== part.data.buffer.byteLength)
+                throw new Error(`feed ${name}: a lent part must own its buffer`);
               if (!transfer.includes(part.data.buffer as ArrayBuffer)) transfer.push(part.data.buffer as ArrayBuffer);
             }
           }
         }
         const r = await this.call({ op: "run", session, feeds: wire }, transfer);
         const outputs: Record<string, ort.Tensor> = {};
-        for (const [name, t] of Object.entries(r.outputs!)) outputs[name] = new ort.Tensor(t.type as "float32", t.data as Float32Array, t.dims);
+        for (const [name, t] of Object.entries(r.outputs!))
+          outputs[name] = new ort.Tensor(t.type as "float32", t.data as Float32Array, t.dims);
         return { outputs, returned: r.returned ?? {}, ms: r.ms! };
       },
       release: async () => {

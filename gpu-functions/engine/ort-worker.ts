@@ -28,7 +28,15 @@ async function handle(req: HostRequest): Promise<void> {
       const { session, provider } = await createSession(req.path, opts);
       const id = nextId++;
       sessions.set(id, session);
-      reply({ op: "reply", id: req.id, ok: true, session: id, provider, inputMetadata: session.inputMetadata, outputMetadata: session.outputMetadata });
+      reply({
+        op: "reply",
+        id: req.id,
+        ok: true,
+        session: id,
+        provider,
+        inputMetadata: session.inputMetadata,
+        outputMetadata: session.outputMetadata,
+      });
     } else if (req.op === "run") {
       const session = sessions.get(req.session);
       if (!session) throw new Error(`session ${req.session} is released`);

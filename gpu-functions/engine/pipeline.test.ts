@@ -16,7 +16,8 @@ afterAll(() => model?.release());
 
 async function clip(prompt: string, over: Partial<GenerateRequest> = {}): Promise<GeneratedChunk[]> {
   const chunks: GeneratedChunk[] = [];
-  for await (const c of generate(model, { prompt, negativePrompt: "", seed: 1, steps: 8, guidance: 3, numChunks: 2, ...over })) chunks.push(c);
+  for await (const c of generate(model, { prompt, negativePrompt: "", seed: 1, steps: 8, guidance: 3, numChunks: 2, ...over }))
+    chunks.push(c);
   return chunks;
 }
 
@@ -32,7 +33,9 @@ function frameStats(c: GeneratedChunk, f: number): FrameStats {
   const px = (x: number, y: number) => (f * w * h + y * w + x) * 3;
   const bg = [0, 1, 2].map((k) => c.frames[px(0, 0) + k]!);
   const sum = [0, 0, 0];
-  let n = 0, sx = 0, sy = 0;
+  let n = 0,
+    sx = 0,
+    sy = 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = px(x, y);
@@ -44,7 +47,11 @@ function frameStats(c: GeneratedChunk, f: number): FrameStats {
       sy += y;
     }
   }
-  return { object: sum.map((s) => s / Math.max(1, n)) as [number, number, number], centroid: { x: sx / Math.max(1, n), y: sy / Math.max(1, n) }, area: n / (w * h) };
+  return {
+    object: sum.map((s) => s / Math.max(1, n)) as [number, number, number],
+    centroid: { x: sx / Math.max(1, n), y: sy / Math.max(1, n) },
+    area: n / (w * h),
+  };
 }
 
 describe("the reference pipeline", () => {
@@ -52,7 +59,10 @@ describe("the reference pipeline", () => {
     const a = await clip("a red ball bouncing");
     const b = await clip("a red ball bouncing");
     const c = await clip("a red ball bouncing", { seed: 2 });
-    expect(a.map((ch) => [ch.index, ch.frameCount, ch.width, ch.height])).toEqual([[0, 12, 144, 256], [1, 12, 144, 256]]);
+    expect(a.map((ch) => [ch.index, ch.frameCount, ch.width, ch.height])).toEqual([
+      [0, 12, 144, 256],
+      [1, 12, 144, 256],
+    ]);
     expect(Buffer.from(a[1]!.frames).equals(Buffer.from(b[1]!.frames))).toBe(true);
     expect(Buffer.from(a[1]!.frames).equals(Buffer.from(c[1]!.frames))).toBe(false);
   });

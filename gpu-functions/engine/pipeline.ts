@@ -113,7 +113,12 @@ const MAX_READY = 2;
  * The chunks, in order, as soon as each is decoded. A producer computes ahead of the consumer
  * (at most MAX_READY chunks), so host work overlaps the ORT thread's runs.
  */
-export async function* generate(model: LoadedModel, req: GenerateRequest, stats?: GenerateStats, opts: EngineOptions = {}): AsyncGenerator<GeneratedChunk> {
+export async function* generate(
+  model: LoadedModel,
+  req: GenerateRequest,
+  stats?: GenerateStats,
+  opts: EngineOptions = {},
+): AsyncGenerator<GeneratedChunk> {
   const ready: GeneratedChunk[] = [];
   let finished = false;
   let stopped = false;
@@ -122,11 +127,18 @@ export async function* generate(model: LoadedModel, req: GenerateRequest, stats?
   let space: (() => void) | undefined;
   const producer = (async () => {
     try {
-      await produce(model, req, stats, opts, async (chunk) => {
-        ready.push(chunk);
-        wake?.();
-        while (ready.length >= MAX_READY && !stopped) await new Promise<void>((r) => (space = r));
-      }, () => stopped);
+      await produce(
+        model,
+        req,
+        stats,
+        opts,
+        async (chunk) => {
+          ready.push(chunk);
+          wake?.();
+          while (ready.length >= MAX_READY && !stopped) await new Promise<void>((r) => (space = r));
+        },
+        () => stopped,
+      );
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err));
     } finally {
@@ -185,9 +197,18 @@ class Conversion {
     this.hw = height * width;
     this.layout = layout;
     this.chunk = {
-      index: d.index, frames: new Uint8Array(frames * height * width * 3), frameCount: frames, width, height,
-      onnxMs: d.denoiseMs + d.decodeMs, denoiseMs: d.denoiseMs, stepMs: d.stepMs, decodeMs: d.decodeMs,
-      handoffMs: d.handoffMs, updateMs: d.updateMs, tail: d.tail,
+      index: d.index,
+      frames: new Uint8Array(frames * height * width * 3),
+      frameCount: frames,
+      width,
+      height,
+      onnxMs: d.denoiseMs + d.decodeMs,
+      denoiseMs: d.denoiseMs,
+      stepMs: d.stepMs,
+      decodeMs: d.decodeMs,
+      handoffMs: d.handoffMs,
+      updateMs: d.updateMs,
+      tail: d.tail,
     };
   }
 
@@ -205,8 +226,12 @@ class Conversion {
 }
 
 async function produce(
-  model: LoadedModel, req: GenerateRequest, stats: GenerateStats | undefined, opts: EngineOptions,
-  emit: (chunk: GeneratedChunk) => Promise<void>, isStopped: () => boolean,
+  model: LoadedModel,
+  req: GenerateRequest,
+  stats: GenerateStats | undefined,
+  opts: EngineOptions,
+  emit: (chunk: GeneratedChunk) => Promise<void>,
+  isStopped: () => boolean,
 ): Promise<void> {
   const m = model.manifest;
   const { channels: C, frames: F, height: h, width: w, layout } = m.latent;
@@ -220,7 +245,8 @@ async function produce(
   const p = plan(req.scheduler ?? m.scheduler.type, m.scheduler, m.prediction_type, req.steps);
   const batcher = opts.batcher ?? new DenoiseBatcher(model, { maxJobs: 1 });
   // Noise is drawn in [C,F,h,w] order whatever the model's layout: a seed means one clip.
-  const noise = (k: number) => (layout === "BCFHW" ? gaussianNoise(req.seed, k, size) : toFrameMajor(gaussianNoise(req.seed, k, size), C, F, plane));
+  const noise = (k: number) =>
+    layout === "BCFHW" ? gaussianNoise(req.seed, k, size) : toFrameMajor(gaussianNoise(req.seed, k, size), C, F, plane);
 
   // Text: row 0 is the prompt, row 1 (with guidance) the negative prompt / empty prompt.
   const tokens = model.tokenizer.config.maxLength;
@@ -229,8 +255,13 @@ async function produce(
   if (useCfg) ids.set(model.tokenizer.encode(req.negativePrompt), tokens);
   const textRun = model.sessions.textEncoder.run({ [io.text_encoder.input_ids]: new ort.Tensor("int64", ids, [rows, tokens]) });
   const firstChunk = req.firstChunk ?? 0;
-  if (!Number.isInteger(firstChunk) || firstChunk < 0 || firstChunk >= req.numChunks) throw new Error(`firstChunk ${firstChunk} is outside 0..${req.numChunks - 1}`);
-  if (firstChunk > 0 && m.conditioning_frames > 0 && req.tail?.length !== m.conditioning_frames * m.latent.channels * m.latent.height * m.latent.width) {
+  if (!Number.isInteger(firstChunk) || firstChunk < 0 || firstChunk >= req.numChunks)
+    throw new Error(`firstChunk ${firstChunk} is outside 0..${req.numChunks - 1}`);
+  if (
+    firstChunk > 0 &&
+    m.conditioning_frames > 0 &&
+    req.tail?.length !== m.conditioning_frames * m.latent.channels * m.latent.height * m.latent.width
+  ) {
     throw new Error(`resuming at chunk ${firstChunk} needs the previous chunk's tail latents`);
   }
   let nextNoise = noise(firstChunk); // while the text encoder runs
@@ -259,7 +290,8 @@ async function produce(
     // Context frames at step i's noise level: alpha[i]·tail + sigma[i]·ε (ε fixed per chunk).
     const placeContext = (i: number) => {
       if (!tail) return;
-      const al = p.alpha[i]!, si = p.sigma[i]!;
+      const al = p.alpha[i]!,
+        si = p.sigma[i]!;
       let q = 0;
       for (const [off, len] of context) {
         for (let j = off; j < off + len; j++, q++) x[j] = al * tail[q]! + si * eps[j]!;
@@ -279,7 +311,11 @@ async function produce(
         // The latents are lent to the ORT thread, which runs the model on inputScale·x and applies
         // the guided sampler step to x in place before handing it back.
         const submitted = performance.now();
-        const run = lane.run(x, timesteps, { inputScale: p.inputScale[i]!, a: p.a[i]!, coef: rows === 2 ? [p.b[i]! * g, p.b[i]! * (1 - g)] : [p.b[i]! * g] });
+        const run = lane.run(x, timesteps, {
+          inputScale: p.inputScale[i]!,
+          a: p.a[i]!,
+          coef: rows === 2 ? [p.b[i]! * g, p.b[i]! * (1 - g)] : [p.b[i]! * g],
+        });
         // Host work while the ORT thread computes: finish the previous chunk (within about
         // one run's time per step), then draw the next chunk's noise.
         if (previous && previous.advance(0.8 * lastStepMs)) {
@@ -323,7 +359,16 @@ async function produce(
     const decoded = await model.sessions.vaeDecoder.run({ [io.vae_decoder.latent]: new ort.Tensor("float32", latent, latentDims) });
     handoffMs += performance.now() - decodeStart - decoded.ms;
     previous = new Conversion(
-      { index: k, pixels: decoded.outputs[io.vae_decoder.sample]!, denoiseMs, stepMs, decodeMs: decoded.ms, handoffMs, updateMs, tail: tail ?? null },
+      {
+        index: k,
+        pixels: decoded.outputs[io.vae_decoder.sample]!,
+        denoiseMs,
+        stepMs,
+        decodeMs: decoded.ms,
+        handoffMs,
+        updateMs,
+        tail: tail ?? null,
+      },
       m.vae.output_layout,
     );
   }
@@ -347,7 +392,8 @@ function pack(x: Float32Array, spans: [number, number][], total: number): Float3
 function toFrameMajor(src: Float32Array, channels: number, frames: number, plane: number): Float32Array {
   const out = new Float32Array(src.length);
   for (let c = 0; c < channels; c++) {
-    for (let f = 0; f < frames; f++) out.set(src.subarray((c * frames + f) * plane, (c * frames + f + 1) * plane), (f * channels + c) * plane);
+    for (let f = 0; f < frames; f++)
+      out.set(src.subarray((c * frames + f) * plane, (c * frames + f + 1) * plane), (f * channels + c) * plane);
   }
   return out;
 }

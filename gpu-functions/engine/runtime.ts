@@ -24,7 +24,10 @@ export interface CreatedSession {
 }
 
 export function parseProviders(list: string): ExecutionProvider[] {
-  const names = list.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.filter((n) => !(EXECUTION_PROVIDERS as readonly string[]).includes(n));
   if (bad.length > 0 || names.length === 0) {
     throw new Error(`unknown execution provider(s) "${bad.join(", ") || list}"; valid: ${EXECUTION_PROVIDERS.join(", ")}`);

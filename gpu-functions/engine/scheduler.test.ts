@@ -3,7 +3,12 @@ import type { ModelManifest } from "./manifest.ts";
 import { alphasCumprod, plan, type SchedulerName } from "./scheduler.ts";
 
 const cfg: ModelManifest["scheduler"] = {
-  type: "ddim", num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: "scaled_linear", shift: 1,
+  type: "ddim",
+  num_train_timesteps: 1000,
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: "scaled_linear",
+  shift: 1,
 };
 const abar = alphasCumprod(cfg);
 

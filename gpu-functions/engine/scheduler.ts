@@ -35,7 +35,9 @@ export interface SamplingPlan {
   sigma: number[];
 }
 
-export function alphasCumprod(cfg: Pick<SchedulerConfig, "num_train_timesteps" | "beta_start" | "beta_end" | "beta_schedule">): Float64Array {
+export function alphasCumprod(
+  cfg: Pick<SchedulerConfig, "num_train_timesteps" | "beta_start" | "beta_end" | "beta_schedule">,
+): Float64Array {
   const n = cfg.num_train_timesteps;
   const out = new Float64Array(n);
   let prod = 1;
@@ -63,7 +65,9 @@ function leadingTimesteps(n: number, steps: number): number[] {
 
 export function plan(name: SchedulerName, cfg: SchedulerConfig, prediction: Prediction, steps: number): SamplingPlan {
   if (!compatibleSchedulers(prediction).includes(name)) {
-    throw new Error(`scheduler ${name} does not suit a model that predicts ${prediction}; use ${compatibleSchedulers(prediction).join(" or ")}`);
+    throw new Error(
+      `scheduler ${name} does not suit a model that predicts ${prediction}; use ${compatibleSchedulers(prediction).join(" or ")}`,
+    );
   }
   const n = cfg.num_train_timesteps;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
@@ -97,8 +101,10 @@ export function plan(name: SchedulerName, cfg: SchedulerConfig, prediction: Pred
     // x_t = √ᾱ·x₀ + √(1−ᾱ)·ε; the final step lands on ᾱ = 1 (set_alpha_to_one).
     const ab = [...ts.map((t) => abar[t]!), 1];
     for (let i = 0; i < steps; i++) {
-      const sa = Math.sqrt(ab[i]!), s1 = Math.sqrt(1 - ab[i]!);
-      const saP = Math.sqrt(ab[i + 1]!), s1P = Math.sqrt(1 - ab[i + 1]!);
+      const sa = Math.sqrt(ab[i]!),
+        s1 = Math.sqrt(1 - ab[i]!);
+      const saP = Math.sqrt(ab[i + 1]!),
+        s1P = Math.sqrt(1 - ab[i + 1]!);
       p.inputScale.push(1);
       if (prediction === "epsilon") {
         // x₀ = (x − s1·ε)/sa; x' = saP·x₀ + s1P·ε
@@ -120,7 +126,9 @@ export function plan(name: SchedulerName, cfg: SchedulerConfig, prediction: Pred
   const sig = [...ts.map((t) => Math.sqrt((1 - abar[t]!) / abar[t]!)), 0];
   p.initNoiseScale = Math.sqrt(sig[0]! ** 2 + 1);
   for (let i = 0; i < steps; i++) {
-    const s = sig[i]!, dt = sig[i + 1]! - s, c = Math.sqrt(s * s + 1);
+    const s = sig[i]!,
+      dt = sig[i + 1]! - s,
+      c = Math.sqrt(s * s + 1);
     p.inputScale.push(1 / c);
     if (prediction === "epsilon") {
       // x̂₀ = x − σ·ε ⇒ d = ε

@@ -30,7 +30,10 @@ export class WordTokenizer {
     const push = (word: string) => {
       if (n < out.length) out[n++] = BigInt(this.ids.get(word) ?? this.config.unkId);
     };
-    for (const run of text.toLowerCase().normalize("NFKC").match(/[\p{L}\p{N}]+/gu) ?? []) {
+    for (const run of text
+      .toLowerCase()
+      .normalize("NFKC")
+      .match(/[\p{L}\p{N}]+/gu) ?? []) {
       const chars = [...run];
       let i = 0;
       while (i < chars.length) {

@@ -74,7 +74,8 @@ describe("model variants and samplers", () => {
     expect(flow.manifest.scheduler.type).toBe("flow_match_euler");
     const [a, b] = [await clip(base, { steps: 20 }), await clip(flow, { steps: 20 })];
     // Different noise paths reach the same posterior mean; only seed texture (σ = 0.015) differs.
-    const ra = meanRgb(a[1]!, 5), rb = meanRgb(b[1]!, 5);
+    const ra = meanRgb(a[1]!, 5),
+      rb = meanRgb(b[1]!, 5);
     for (let k = 0; k < 3; k++) expect(Math.abs(ra[k]! - rb[k]!)).toBeLessThan(3);
     await expect(clip(flow, { scheduler: "ddim" })).rejects.toThrow(/ddim does not suit a model that predicts flow/);
   });

@@ -62,27 +62,46 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
   const started = performance.now();
   const m = deps.model.manifest;
   if (job.width !== m.resolution.width || job.height !== m.resolution.height) {
-    throw new JobError("unsupported_geometry", `model ${m.id} renders ${m.resolution.width}x${m.resolution.height}, job asks ${job.width}x${job.height}`, false);
+    throw new JobError(
+      "unsupported_geometry",
+      `model ${m.id} renders ${m.resolution.width}x${m.resolution.height}, job asks ${job.width}x${job.height}`,
+      false,
+    );
   }
   const framesPerChunk = (m.latent.frames - m.conditioning_frames) * m.vae.temporal_factor;
   if (job.chunk_frames !== framesPerChunk || job.fps !== m.fps) {
-    throw new JobError("unsupported_timing", `model ${m.id} makes ${framesPerChunk} frames per chunk at ${m.fps} fps; job asks ${job.chunk_frames} at ${job.fps}`, false);
+    throw new JobError(
+      "unsupported_timing",
+      `model ${m.id} makes ${framesPerChunk} frames per chunk at ${m.fps} fps; job asks ${job.chunk_frames} at ${job.fps}`,
+      false,
+    );
   }
   if (job.scheduler && !compatibleSchedulers(m.prediction_type).includes(job.scheduler)) {
     throw new JobError("unsupported_scheduler", `model ${m.id} predicts ${m.prediction_type}; ${job.scheduler} does not suit it`, false);
   }
   if (deps.safety?.checkPrompt) {
     const verdict = await deps.safety.checkPrompt(job.prompt, job.negative_prompt);
-    if (verdict.flagged) throw new JobError("prompt_rejected", `the safety classifier flagged the prompt: ${verdict.categories.join(", ")}`, false);
+    if (verdict.flagged)
+      throw new JobError("prompt_rejected", `the safety classifier flagged the prompt: ${verdict.categories.join(", ")}`, false);
   }
   const canceled = new AbortController();
   const events = new EventSender({
-    url: job.events_url, secret: deps.eventsSecret, jobId: job.job_id, workerId: deps.workerId, log: deps.log,
+    url: job.events_url,
+    secret: deps.eventsSecret,
+    jobId: job.job_id,
+    workerId: deps.workerId,
+    log: deps.log,
     onStop: () => canceled.abort(),
   });
   const output = await JobOutput.open(deps.s3, {
-    jobId: job.job_id, bucket: job.output.bucket, prefix: job.output.prefix, model: job.model,
-    width: job.width, height: job.height, fps: job.fps, totalChunks: job.num_chunks,
+    jobId: job.job_id,
+    bucket: job.output.bucket,
+    prefix: job.output.prefix,
+    model: job.model,
+    width: job.width,
+    height: job.height,
+    fps: job.fps,
+    totalChunks: job.num_chunks,
   });
   // A retried job continues after the chunks a previous attempt committed (same noise per
   // chunk, the previous chunk's tail latents from S3): nothing committed is redone or rewritten.
@@ -103,15 +122,30 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     for (const chunk of chunks) if (init) void events.send({ type: "chunk", chunk, init, codecs, total_chunks: job.num_chunks });
   }
   // The encoder starts now, so FFmpeg's start-up hides behind the first chunk's compute.
-  const encoder = from < job.num_chunks
-    ? new StreamEncoder({
-        width: job.width, height: job.height, fps: job.fps, framesPerChunk, firstChunk: from,
-        codec: deps.videoCodec ?? "libx264", ffmpegPath: deps.ffmpegPath,
-      })
-    : null;
+  const encoder =
+    from < job.num_chunks
+      ? new StreamEncoder({
+          width: job.width,
+          height: job.height,
+          fps: job.fps,
+          framesPerChunk,
+          firstChunk: from,
+          codec: deps.videoCodec ?? "libx264",
+          ffmpegPath: deps.ffmpegPath,
+        })
+      : null;
 
   const result: JobResult = {
-    wallMs: 0, firstChunkMs: 0, textEncoderMs: 0, denoiseMs: 0, decodeMs: 0, encodeMs: 0, uploadMs: 0, videoS: 0, bytesStored: 0, canceled: false,
+    wallMs: 0,
+    firstChunkMs: 0,
+    textEncoderMs: 0,
+    denoiseMs: 0,
+    decodeMs: 0,
+    encodeMs: 0,
+    uploadMs: 0,
+    videoS: 0,
+    bytesStored: 0,
+    canceled: false,
   };
   const stats: GenerateStats = { textEncoderMs: 0 };
   const inFlight: Promise<void>[] = [];
@@ -128,50 +162,78 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
   };
 
   try {
-    if (encoder) for await (const chunk of generate(deps.model, {
-      prompt: job.prompt, negativePrompt: job.negative_prompt, seed: job.seed, steps: job.steps, guidance: job.guidance, numChunks: job.num_chunks,
-      tier: job.tier, ...(job.scheduler ? { scheduler: job.scheduler } : {}), onStep, firstChunk: from, ...(tail ? { tail } : {}), signal: canceled.signal,
-    }, stats, deps.batcher ? { batcher: deps.batcher } : {})) {
-      result.denoiseMs += chunk.denoiseMs;
-      result.decodeMs += chunk.decodeMs;
-      if (deps.safety?.checkFrames) {
-        // Before anything of this chunk is encoded, stored or announced.
-        const verdict = await deps.safety.checkFrames(chunk);
-        if (verdict.flagged) {
-          throw new JobError("content_rejected", `the safety classifier flagged chunk ${chunk.index}: ${verdict.categories.join(", ")}`, false);
+    if (encoder)
+      for await (const chunk of generate(
+        deps.model,
+        {
+          prompt: job.prompt,
+          negativePrompt: job.negative_prompt,
+          seed: job.seed,
+          steps: job.steps,
+          guidance: job.guidance,
+          numChunks: job.num_chunks,
+          tier: job.tier,
+          ...(job.scheduler ? { scheduler: job.scheduler } : {}),
+          onStep,
+          firstChunk: from,
+          ...(tail ? { tail } : {}),
+          signal: canceled.signal,
+        },
+        stats,
+        deps.batcher ? { batcher: deps.batcher } : {},
+      )) {
+        result.denoiseMs += chunk.denoiseMs;
+        result.decodeMs += chunk.decodeMs;
+        if (deps.safety?.checkFrames) {
+          // Before anything of this chunk is encoded, stored or announced.
+          const verdict = await deps.safety.checkFrames(chunk);
+          if (verdict.flagged) {
+            throw new JobError(
+              "content_rejected",
+              `the safety classifier flagged chunk ${chunk.index}: ${verdict.categories.join(", ")}`,
+              false,
+            );
+          }
         }
+        if (chunk.index === 0) {
+          const first = chunk.frames.subarray(0, chunk.width * chunk.height * 3);
+          poster = posterJpeg(first, chunk.width, chunk.height, deps.ffmpegPath).then((jpeg) => output.putPoster(jpeg));
+          poster.catch(() => {});
+        }
+        const previous = stored;
+        const encoded = encoder.encode(chunk.index, chunk.frames);
+        const chunkTail = chunk.tail;
+        // Encoding runs beside the next chunk's compute; storing stays in order so the manifest
+        // and the playlist only ever grow at their end.
+        stored = (async () => {
+          const seg = await encoded;
+          result.encodeMs += seg.encodeMs;
+          media[chunk.index] = seg.media;
+          await previous;
+          const t0 = performance.now();
+          const init = await output.putInit(seg.init, seg.codecs);
+          if (chunkTail) await output.putTail(chunk.index, chunkTail);
+          const manifestChunk = await output.putSegment(chunk.index, seg.media, seg.frames, seg.durationS);
+          result.videoS += seg.durationS;
+          result.bytesStored += seg.media.length;
+          result.uploadMs += performance.now() - t0;
+          if (chunk.index === 0) result.firstChunkMs = performance.now() - started;
+          deps.log("chunk stored", {
+            job_id: job.job_id,
+            chunk: chunk.index,
+            denoise_ms: Math.round(chunk.denoiseMs),
+            decode_ms: Math.round(chunk.decodeMs),
+            encode_ms: Math.round(seg.encodeMs),
+            upload_ms: Math.round(performance.now() - t0),
+            bytes: seg.media.length,
+          });
+          await events.send({ type: "chunk", chunk: manifestChunk, init, codecs: seg.codecs, total_chunks: job.num_chunks });
+        })();
+        // Marked handled now; the rejection still surfaces where it is awaited below.
+        stored.catch(() => {});
+        inFlight.push(stored);
+        if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await inFlight.shift();
       }
-      if (chunk.index === 0) {
-        const first = chunk.frames.subarray(0, chunk.width * chunk.height * 3);
-        poster = posterJpeg(first, chunk.width, chunk.height, deps.ffmpegPath).then((jpeg) => output.putPoster(jpeg));
-        poster.catch(() => {});
-      }
-      const previous = stored;
-      const encoded = encoder.encode(chunk.index, chunk.frames);
-      const chunkTail = chunk.tail;
-      // Encoding runs beside the next chunk's compute; storing stays in order so the manifest
-      // and the playlist only ever grow at their end.
-      stored = (async () => {
-        const seg = await encoded;
-        result.encodeMs += seg.encodeMs;
-        media[chunk.index] = seg.media;
-        await previous;
-        const t0 = performance.now();
-        const init = await output.putInit(seg.init, seg.codecs);
-        if (chunkTail) await output.putTail(chunk.index, chunkTail);
-        const manifestChunk = await output.putSegment(chunk.index, seg.media, seg.frames, seg.durationS);
-        result.videoS += seg.durationS;
-        result.bytesStored += seg.media.length;
-        result.uploadMs += performance.now() - t0;
-        if (chunk.index === 0) result.firstChunkMs = performance.now() - started;
-        deps.log("chunk stored", { job_id: job.job_id, chunk: chunk.index, denoise_ms: Math.round(chunk.denoiseMs), decode_ms: Math.round(chunk.decodeMs), encode_ms: Math.round(seg.encodeMs), upload_ms: Math.round(performance.now() - t0), bytes: seg.media.length });
-        await events.send({ type: "chunk", chunk: manifestChunk, init, codecs: seg.codecs, total_chunks: job.num_chunks });
-      })();
-      // Marked handled now; the rejection still surfaces where it is awaited below.
-      stored.catch(() => {});
-      inFlight.push(stored);
-      if (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await inFlight.shift();
-    }
     await Promise.all(inFlight);
     await encoder?.close();
   } catch (err) {
@@ -184,7 +246,8 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     const chunks = output.committedChunks();
     result.textEncoderMs = stats.textEncoderMs;
     await output.finish("canceled", {
-      gpu_s: round3((result.textEncoderMs + result.denoiseMs + result.decodeMs) / 1000), encode_s: round3(result.encodeMs / 1000),
+      gpu_s: round3((result.textEncoderMs + result.denoiseMs + result.decodeMs) / 1000),
+      encode_s: round3(result.encodeMs / 1000),
     });
     await events.send({ type: "canceled", chunks });
     deps.log("job canceled", { job_id: job.job_id, chunks });
@@ -213,8 +276,19 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
 const PROGRESS_INTERVAL_MS = 500;
 
 /** Reports a job that will not be retried. */
-export async function reportFailure(job: JobMessage, deps: Pick<JobDeps, "eventsSecret" | "workerId" | "log">, code: string, message: string): Promise<void> {
-  const events = new EventSender({ url: job.events_url, secret: deps.eventsSecret, jobId: job.job_id, workerId: deps.workerId, log: deps.log });
+export async function reportFailure(
+  job: JobMessage,
+  deps: Pick<JobDeps, "eventsSecret" | "workerId" | "log">,
+  code: string,
+  message: string,
+): Promise<void> {
+  const events = new EventSender({
+    url: job.events_url,
+    secret: deps.eventsSecret,
+    jobId: job.job_id,
+    workerId: deps.workerId,
+    log: deps.log,
+  });
   await events.send({ type: "failed", error: { code, message }, retryable: false });
 }
 

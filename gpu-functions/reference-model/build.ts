@@ -7,8 +7,17 @@ import { alphasCumprod } from "../engine/scheduler.ts";
 import { buildBank } from "./bank.ts";
 import { GraphBuilder } from "./graph.ts";
 import {
-  DEFAULT_BG, DEFAULT_FG, DEFAULT_MOTION_LOGITS, DEFAULT_SHAPE_LOGITS, DIM, EMBED_DIM, LEXICON, MOTIONS,
-  SHAPES, embedWord, rgbToLatent,
+  DEFAULT_BG,
+  DEFAULT_FG,
+  DEFAULT_MOTION_LOGITS,
+  DEFAULT_SHAPE_LOGITS,
+  DIM,
+  EMBED_DIM,
+  LEXICON,
+  MOTIONS,
+  SHAPES,
+  embedWord,
+  rgbToLatent,
 } from "./semantics.ts";
 
 /**
@@ -55,7 +64,12 @@ export interface ReferenceVariant {
   /** Latent frames of the previous chunk at the start of each window. */
   conditioningFrames: number;
 }
-export const DEFAULT_VARIANT: ReferenceVariant = { prediction: "epsilon", layout: "BCFHW", timestep: "float32[batch]", conditioningFrames: 2 };
+export const DEFAULT_VARIANT: ReferenceVariant = {
+  prediction: "epsilon",
+  layout: "BCFHW",
+  timestep: "float32[batch]",
+  conditioningFrames: 2,
+};
 
 export const REFERENCE_MODEL_ID = REFERENCE_SIZES.tiny.id;
 export const buildDir = (size: ReferenceSizeName) => resolve(dirname(fileURLToPath(import.meta.url)), "build", REFERENCE_SIZES[size].id);
@@ -72,7 +86,13 @@ const BETA_END = 0.012;
 const MAX_TOKENS = 32;
 
 /** The training noise schedule, as the manifest states it; the engine's scheduler reads the same. */
-const SCHEDULER = { type: "ddim", num_train_timesteps: TRAIN_STEPS, beta_start: BETA_START, beta_end: BETA_END, beta_schedule: "scaled_linear" } as const;
+const SCHEDULER = {
+  type: "ddim",
+  num_train_timesteps: TRAIN_STEPS,
+  beta_start: BETA_START,
+  beta_end: BETA_END,
+  beta_schedule: "scaled_linear",
+} as const;
 
 function vocabulary(): string[] {
   return ["<pad>", "<unk>", ...Object.keys(LEXICON).sort()];
@@ -121,14 +141,19 @@ function attentionGate(g: GraphBuilder, x: string, layers: number, h: number, w:
   const P = 8;
   const D = CHANNELS * P * P;
   const patches = g.op("Reshape", [
-    g.op("Transpose", [g.op("Reshape", [x, g.ints("patch_split", [0, CHANNELS, -1, h / P, P, w / P, P])])], { perm: [0, 2, 3, 5, 1, 4, 6] }),
+    g.op("Transpose", [g.op("Reshape", [x, g.ints("patch_split", [0, CHANNELS, -1, h / P, P, w / P, P])])], {
+      perm: [0, 2, 3, 5, 1, 4, 6],
+    }),
     g.ints("patch_tokens", [0, -1, D]),
   ]); // [B, T, D]
   let gate = g.scalar("gate_one", 1);
   for (let l = 0; l < layers; l++) {
     const q = g.op("MatMul", [patches, g.constant(`attn${l}_wq`, [D, D], fixedWeights(D * D, 17 + l, 1 / Math.sqrt(D)))]);
     const k = g.op("MatMul", [patches, g.constant(`attn${l}_wk`, [D, D], fixedWeights(D * D, 91 + l, 1 / Math.sqrt(D)))]);
-    const scores = g.op("Mul", [g.op("MatMul", [q, g.op("Transpose", [k], { perm: [0, 2, 1] })]), g.scalar(`attn${l}_scale`, 1 / Math.sqrt(D))]);
+    const scores = g.op("Mul", [
+      g.op("MatMul", [q, g.op("Transpose", [k], { perm: [0, 2, 1] })]),
+      g.scalar(`attn${l}_scale`, 1 / Math.sqrt(D)),
+    ]);
     const rowSums = g.op("ReduceSum", [g.op("Softmax", [scores], { axis: -1 }), g.ints(`attn${l}_axis`, [-1])], { keepdims: 0 }); // [B, T] ≈ 1
     gate = g.op("Mul", [gate, g.op("ReduceMean", [rowSums], { axes: [1], keepdims: 1 })]); // [B, 1]
   }
@@ -139,7 +164,11 @@ function denoiser(size: ReferenceSize, variant: ReferenceVariant): Uint8Array {
   const { latentH: LATENT_H, latentW: LATENT_W } = size;
   const g = new GraphBuilder("denoiser");
   const bcfhw = variant.layout === "BCFHW";
-  const sample = g.input("sample", "float32", bcfhw ? ["batch", CHANNELS, "frames", LATENT_H, LATENT_W] : ["batch", "frames", CHANNELS, LATENT_H, LATENT_W]);
+  const sample = g.input(
+    "sample",
+    "float32",
+    bcfhw ? ["batch", CHANNELS, "frames", LATENT_H, LATENT_W] : ["batch", "frames", CHANNELS, LATENT_H, LATENT_W],
+  );
   const x = bcfhw ? sample : g.op("Transpose", [sample], { perm: [0, 2, 1, 3, 4] });
   const t = variant.timestep === "float32[batch]" ? g.input("timestep", "float32", ["batch"]) : g.input("timestep", "int64", []);
   const text = g.input("encoder_hidden_states", "float32", ["batch", "tokens", EMBED_DIM]);
@@ -154,7 +183,10 @@ function denoiser(size: ReferenceSize, variant: ReferenceVariant): Uint8Array {
     const sum = pick(`${name}_sum`, from, 3);
     const n = pick(`${name}_count`, setDim, 1);
     const missing = g.op("Relu", [g.op("Sub", [one, n])]);
-    const withDefault = g.op("Add", [sum, g.op("Mul", [missing, g.constant(`${name}_default`, [3], Float32Array.from(rgbToLatent(fallback)))])]);
+    const withDefault = g.op("Add", [
+      sum,
+      g.op("Mul", [missing, g.constant(`${name}_default`, [3], Float32Array.from(rgbToLatent(fallback)))]),
+    ]);
     const mean = g.op("Div", [withDefault, g.op("Max", [n, one])]);
     return g.op("Reshape", [mean, g.ints(`${name}_shape5`, [0, 3, 1, 1, 1])]);
   };
@@ -162,7 +194,11 @@ function denoiser(size: ReferenceSize, variant: ReferenceVariant): Uint8Array {
   const bg = colour("bg", DIM.bg, DIM.bgSet, DEFAULT_BG);
 
   const weights = (name: string, from: number, defaults: number[]) =>
-    g.op("Softmax", [g.op("Add", [pick(name, from, defaults.length), g.constant(`${name}_prior`, [defaults.length], Float32Array.from(defaults))])], { axis: 1 });
+    g.op(
+      "Softmax",
+      [g.op("Add", [pick(name, from, defaults.length), g.constant(`${name}_prior`, [defaults.length], Float32Array.from(defaults))])],
+      { axis: 1 },
+    );
   const shapeW = weights("shape", DIM.shape, DEFAULT_SHAPE_LOGITS);
   const motionW = weights("motion", DIM.motion, DEFAULT_MOTION_LOGITS);
   const K = SHAPES.length * MOTIONS.length;
@@ -193,24 +229,38 @@ function denoiser(size: ReferenceSize, variant: ReferenceVariant): Uint8Array {
   let alpha: string, sig: string;
   if (variant.prediction === "epsilon") {
     const abar = g.op("Reshape", [
-      g.op("Gather", [g.constant("alphas_cumprod", [TRAIN_STEPS], Float32Array.from(alphasCumprod(SCHEDULER))), g.op("Cast", [t], { to: 7 })], { axis: 0 }),
+      g.op(
+        "Gather",
+        [g.constant("alphas_cumprod", [TRAIN_STEPS], Float32Array.from(alphasCumprod(SCHEDULER))), g.op("Cast", [t], { to: 7 })],
+        { axis: 0 },
+      ),
       g.ints("abar_shape", [-1, 1, 1, 1, 1]),
     ]);
     alpha = g.op("Sqrt", [abar]);
     sig = g.op("Sqrt", [g.op("Sub", [one, abar])]);
   } else {
-    sig = g.op("Reshape", [g.op("Div", [g.op("Cast", [t], { to: 1 }), g.scalar("train_steps", TRAIN_STEPS)]), g.ints("sigma_shape", [-1, 1, 1, 1, 1])]);
+    sig = g.op("Reshape", [
+      g.op("Div", [g.op("Cast", [t], { to: 1 }), g.scalar("train_steps", TRAIN_STEPS)]),
+      g.ints("sigma_shape", [-1, 1, 1, 1, 1]),
+    ]);
     alpha = g.op("Sub", [one, sig]);
   }
   const s2 = g.scalar("prior_var", PRIOR_SIGMA * PRIOR_SIGMA);
-  const kappa = g.op("Div", [g.op("Mul", [s2, alpha]), g.op("Add", [g.op("Mul", [g.op("Mul", [alpha, alpha]), s2]), g.op("Mul", [sig, sig])])]);
+  const kappa = g.op("Div", [
+    g.op("Mul", [s2, alpha]),
+    g.op("Add", [g.op("Mul", [g.op("Mul", [alpha, alpha]), s2]), g.op("Mul", [sig, sig])]),
+  ]);
   const x0 = g.op("Add", [mu, g.op("Mul", [kappa, g.op("Sub", [x, g.op("Mul", [alpha, mu])])])]);
   const epsHat = g.op("Div", [g.op("Sub", [x, g.op("Mul", [alpha, x0])]), sig]);
   let pred = variant.prediction === "epsilon" ? epsHat : g.op("Sub", [epsHat, x0]);
   if (size.attentionLayers > 0) pred = g.op("Mul", [pred, attentionGate(g, x, size.attentionLayers, LATENT_H, LATENT_W)]);
   if (bcfhw) g.op("Identity", [pred], {}, "out_sample");
   else g.op("Transpose", [pred], { perm: [0, 2, 1, 3, 4] }, "out_sample");
-  g.output("out_sample", "float32", bcfhw ? ["batch", CHANNELS, "frames", LATENT_H, LATENT_W] : ["batch", "frames", CHANNELS, LATENT_H, LATENT_W]);
+  g.output(
+    "out_sample",
+    "float32",
+    bcfhw ? ["batch", CHANNELS, "frames", LATENT_H, LATENT_W] : ["batch", "frames", CHANNELS, LATENT_H, LATENT_W],
+  );
   return g.encode("reelmesh reference denoiser: exact posterior mean over a procedural clip bank");
 }
 
@@ -240,7 +290,11 @@ function vaeDecoder(size: ReferenceSize, variant: ReferenceVariant): Uint8Array 
   const H = LATENT_H * SPATIAL;
   const W = LATENT_W * SPATIAL;
   const bcfhw = variant.layout === "BCFHW";
-  const z = g.input("latent_sample", "float32", bcfhw ? ["batch", CHANNELS, "frames", LATENT_H, LATENT_W] : ["batch", "frames", CHANNELS, LATENT_H, LATENT_W]);
+  const z = g.input(
+    "latent_sample",
+    "float32",
+    bcfhw ? ["batch", CHANNELS, "frames", LATENT_H, LATENT_W] : ["batch", "frames", CHANNELS, LATENT_H, LATENT_W],
+  );
   // Channel mix: latent rgb ×2 (the decoder is tanh(2·l)). The 4th channel is the object's
   // alpha; it shapes the latents but does not add colour (guidance would tint it).
   const mix = new Float32Array([2, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0]);
@@ -274,11 +328,18 @@ export async function buildReferenceModel(
     "vae_decoder/model.onnx": vaeDecoder(size, variant),
   };
   const latent = (name: string): TensorSpec => ({
-    name, dtype: "float32", shape: bcfhw ? ["batch", CHANNELS, "frames", LATENT_H, LATENT_W] : ["batch", "frames", CHANNELS, LATENT_H, LATENT_W],
+    name,
+    dtype: "float32",
+    shape: bcfhw ? ["batch", CHANNELS, "frames", LATENT_H, LATENT_W] : ["batch", "frames", CHANNELS, LATENT_H, LATENT_W],
   });
-  const pixels = bcfhw ? ["batch", 3, "frames", LATENT_H * SPATIAL, LATENT_W * SPATIAL] : ["batch", "frames", 3, LATENT_H * SPATIAL, LATENT_W * SPATIAL];
+  const pixels = bcfhw
+    ? ["batch", 3, "frames", LATENT_H * SPATIAL, LATENT_W * SPATIAL]
+    : ["batch", "frames", 3, LATENT_H * SPATIAL, LATENT_W * SPATIAL];
   const text: TensorSpec = { name: "last_hidden_state", dtype: "float32", shape: ["batch", "tokens", EMBED_DIM] };
-  const timestep: TensorSpec = variant.timestep === "float32[batch]" ? { name: "timestep", dtype: "float32", shape: ["batch"] } : { name: "timestep", dtype: "int64", shape: [] };
+  const timestep: TensorSpec =
+    variant.timestep === "float32[batch]"
+      ? { name: "timestep", dtype: "float32", shape: ["batch"] }
+      : { name: "timestep", dtype: "int64", shape: [] };
   const flow = variant.prediction === "flow";
   const manifest: ModelManifest = {
     format: MODEL_FORMAT,
@@ -287,27 +348,55 @@ export async function buildReferenceModel(
     description: "Reference model: colours, shapes and motions in English and Chinese; exact posterior-mean denoiser.",
     graphs: {
       text_encoder: {
-        file: "text_encoder/model.onnx", sha256: sha256(files["text_encoder/model.onnx"]),
-        inputs: [{ name: "input_ids", dtype: "int64", shape: ["batch", "tokens"] }], outputs: [text],
+        file: "text_encoder/model.onnx",
+        sha256: sha256(files["text_encoder/model.onnx"]),
+        inputs: [{ name: "input_ids", dtype: "int64", shape: ["batch", "tokens"] }],
+        outputs: [text],
       },
       denoiser: {
-        file: "denoiser/model.onnx", sha256: sha256(files["denoiser/model.onnx"]),
-        inputs: [latent("sample"), timestep, { ...text, name: "encoder_hidden_states" }, { name: "frame_index", dtype: "int64", shape: ["frames"] }],
+        file: "denoiser/model.onnx",
+        sha256: sha256(files["denoiser/model.onnx"]),
+        inputs: [
+          latent("sample"),
+          timestep,
+          { ...text, name: "encoder_hidden_states" },
+          { name: "frame_index", dtype: "int64", shape: ["frames"] },
+        ],
         outputs: [latent("out_sample")],
       },
       vae_decoder: {
-        file: "vae_decoder/model.onnx", sha256: sha256(files["vae_decoder/model.onnx"]),
+        file: "vae_decoder/model.onnx",
+        sha256: sha256(files["vae_decoder/model.onnx"]),
         inputs: [latent("latent_sample")],
         outputs: [{ name: "sample", dtype: "float32", shape: pixels }],
       },
     },
     io: {
       text_encoder: { input_ids: "input_ids", hidden_states: "last_hidden_state" },
-      denoiser: { sample: "sample", timestep: "timestep", encoder_hidden_states: "encoder_hidden_states", frame_index: "frame_index", out: "out_sample" },
+      denoiser: {
+        sample: "sample",
+        timestep: "timestep",
+        encoder_hidden_states: "encoder_hidden_states",
+        frame_index: "frame_index",
+        out: "out_sample",
+      },
       vae_decoder: { latent: "latent_sample", sample: "sample" },
     },
-    tokenizer: { type: "word-level", file: "tokenizer/tokenizer.json", sha256: sha256(tokenizer), max_length: MAX_TOKENS, pad_id: 0, unk_id: 1 },
-    latent: { channels: CHANNELS, frames: CHUNK_FRAMES + variant.conditioningFrames, height: LATENT_H, width: LATENT_W, layout: variant.layout },
+    tokenizer: {
+      type: "word-level",
+      file: "tokenizer/tokenizer.json",
+      sha256: sha256(tokenizer),
+      max_length: MAX_TOKENS,
+      pad_id: 0,
+      unk_id: 1,
+    },
+    latent: {
+      channels: CHANNELS,
+      frames: CHUNK_FRAMES + variant.conditioningFrames,
+      height: LATENT_H,
+      width: LATENT_W,
+      layout: variant.layout,
+    },
     conditioning_frames: variant.conditioningFrames,
     prediction_type: variant.prediction,
     scheduler: flow ? { ...SCHEDULER, type: "flow_match_euler", shift: 1 } : { ...SCHEDULER, shift: 1 },

@@ -80,7 +80,12 @@ export class JobOutput {
 
   /** Stored before the chunk is listed, so a listed chunk always has its tail. */
   async putTail(index: number, tail: Float32Array): Promise<void> {
-    await this.put(outputKeys.tail(this.info.prefix, index), new Uint8Array(tail.buffer, tail.byteOffset, tail.byteLength), "application/octet-stream", IMMUTABLE);
+    await this.put(
+      outputKeys.tail(this.info.prefix, index),
+      new Uint8Array(tail.buffer, tail.byteOffset, tail.byteLength),
+      "application/octet-stream",
+      IMMUTABLE,
+    );
   }
 
   async getTail(index: number): Promise<Float32Array | null> {
@@ -112,7 +117,9 @@ export class JobOutput {
   }
 
   private async put(key: string, body: Uint8Array | string, contentType: string, cacheControl: string): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.info.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }));
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.info.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }),
+    );
   }
 
   /** Stores the init segment once (every chunk's is byte-identical). */
@@ -153,7 +160,11 @@ export class JobOutput {
     return this.manifest.content;
   }
 
-  async finish(status: "succeeded" | "failed" | "canceled", usage: Omit<Usage, "bytes_stored">, error: Manifest["error"] = null): Promise<Usage> {
+  async finish(
+    status: "succeeded" | "failed" | "canceled",
+    usage: Omit<Usage, "bytes_stored">,
+    error: Manifest["error"] = null,
+  ): Promise<Usage> {
     this.manifest.status = status;
     this.manifest.usage = { ...usage, bytes_stored: this.manifest.usage.bytes_stored };
     this.manifest.error = error;

@@ -65,7 +65,11 @@ async function endToEnd(stack: Stack, lines: string[]) {
     const share: number[] = [];
     for (let r = 0; r < RUNS + 1; r++) {
       const t0 = performance.now();
-      const created = await fetch(`${stack.edgeUrl}/v1/videos`, { method: "POST", headers, body: JSON.stringify({ prompt: "a red ball bouncing", duration_s: chunks, seed: r }) });
+      const created = await fetch(`${stack.edgeUrl}/v1/videos`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ prompt: "a red ball bouncing", duration_s: chunks, seed: r }),
+      });
       if (created.status !== 202) throw new Error(`create: ${created.status} ${await created.text()}`);
       const { id } = (await created.json()) as { id: string };
       const t = await followEvents(stack, id, t0);
@@ -105,7 +109,10 @@ function frames(width: number, height: number, count: number, seed: number): Uin
 
 async function encoders() {
   const out: Record<string, unknown> = {};
-  for (const [width, height] of [[144, 256], [576, 1024]] as const) {
+  for (const [width, height] of [
+    [144, 256],
+    [576, 1024],
+  ] as const) {
     const opts = { width, height, fps: 12, framesPerChunk: 12 };
     const input = Array.from({ length: 4 }, (_, k) => frames(width, height, 12, k));
     const spawnMs: number[] = [];
@@ -136,7 +143,11 @@ async function encoders() {
 
 async function serving(stack: Stack) {
   const headers = { authorization: `Bearer ${stack.devKey}`, "content-type": "application/json" };
-  const created = await fetch(`${stack.edgeUrl}/v1/videos`, { method: "POST", headers, body: JSON.stringify({ prompt: "a blue square moving left", duration_s: 4 }) });
+  const created = await fetch(`${stack.edgeUrl}/v1/videos`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ prompt: "a blue square moving left", duration_s: 4 }),
+  });
   const { id } = (await created.json()) as { id: string };
   await followEvents(stack, id, performance.now());
   const time = async (url: string, init: RequestInit = {}) => {
@@ -156,10 +167,18 @@ async function serving(stack: Stack) {
       if (t.cache === "HIT") edgeHit.push(t.ms);
     }
   }
-  const s3 = new AwsClient({ accessKeyId: stack.aws.accessKeyId, secretAccessKey: stack.aws.secretAccessKey, region: stack.aws.region, service: "s3" });
+  const s3 = new AwsClient({
+    accessKeyId: stack.aws.accessKeyId,
+    secretAccessKey: stack.aws.secretAccessKey,
+    region: stack.aws.region,
+    service: "s3",
+  });
   const presigned: number[] = [];
   for (let k = 0; k < 4; k++) {
-    const signed = await s3.sign(`${stack.aws.endpoint}/${stack.resources.bucket}/videos/${id}/seg-${String(k).padStart(5, "0")}.m4s?X-Amz-Expires=300`, { aws: { signQuery: true } });
+    const signed = await s3.sign(
+      `${stack.aws.endpoint}/${stack.resources.bucket}/videos/${id}/seg-${String(k).padStart(5, "0")}.m4s?X-Amz-Expires=300`,
+      { aws: { signQuery: true } },
+    );
     for (let i = 0; i < 10; i++) presigned.push((await time(signed.url)).ms);
   }
   return {
@@ -186,14 +205,18 @@ try {
     console.log(`delivery bench (median of ${RUNS} runs; CPU EP, reference model, local stack)`);
     console.log("\nPOST → first playable segment / → completed (SSE), encoder share of the GPU function's wall time");
     for (const [k, v] of Object.entries(report.end_to_end) as [string, Record<string, number>][]) {
-      console.log(`  ${k.replace("chunks_", "").padStart(2)} chunk(s): ${v.first_segment_ms} / ${v.completed_ms} ms (first = ${(v.first_over_total! * 100).toFixed(1)} % of total), encoder ${(v.encoder_share_of_worker_wall! * 100).toFixed(1)} %`);
+      console.log(
+        `  ${k.replace("chunks_", "").padStart(2)} chunk(s): ${v.first_segment_ms} / ${v.completed_ms} ms (first = ${(v.first_over_total! * 100).toFixed(1)} % of total), encoder ${(v.encoder_share_of_worker_wall! * 100).toFixed(1)} %`,
+      );
     }
     console.log("\nframes → segment, per chunk: FFmpeg spawned per chunk vs one long-lived FFmpeg per job");
     for (const [k, v] of Object.entries(report.encoder) as [string, Record<string, number>][]) {
       console.log(`  ${k.padEnd(9)} ${v.spawn_per_chunk_ms} ms vs ${v.long_lived_ms} ms (${v.ratio}x)`);
     }
     const s = report.segment_serving;
-    console.log(`\nsegment read: edge from S3 ${s.edge_from_s3_ms} ms, edge cache hit ${s.edge_cache_hit_ms} ms, presigned S3 ${s.s3_presigned_ms} ms`);
+    console.log(
+      `\nsegment read: edge from S3 ${s.edge_from_s3_ms} ms, edge cache hit ${s.edge_cache_hit_ms} ms, presigned S3 ${s.s3_presigned_ms} ms`,
+    );
   }
 } finally {
   await stack.stop();

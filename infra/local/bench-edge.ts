@@ -31,16 +31,20 @@ const stateDir = await mkdtemp(join(tmpdir(), "reelmesh-bench-edge-"));
 const stack = await startStack({ stateDir, edgePort: await freePort(), emulatorPort: await freePort(), log: () => {} });
 try {
   const admin = { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" };
-  const acct = (await (await fetch(`${stack.edgeUrl}/admin/accounts`, {
-    method: "POST", headers: admin, body: JSON.stringify({ name: "bench", credits: 1_000_000_000, limits: { burst: 1_000_000, per_s: 100_000, max_running_jobs: 1000 } }),
-  })).json()) as { api_key: string };
+  const acct = (await (
+    await fetch(`${stack.edgeUrl}/admin/accounts`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ name: "bench", credits: 1_000_000_000, limits: { burst: 1_000_000, per_s: 100_000, max_running_jobs: 1000 } }),
+    })
+  ).json()) as { api_key: string };
   const headers = { authorization: `Bearer ${acct.api_key}`, "content-type": "application/json" };
   const body = JSON.stringify({ prompt: "a red ball bouncing on the grass", duration_s: 1, seed: 7 });
   // The first request runs on the GPU function; once it has succeeded, the same request hits.
   const seeded = await fetch(`${stack.edgeUrl}/v1/videos`, { method: "POST", headers, body });
   if (seeded.status !== 202) throw new Error(`seeding create: ${seeded.status} ${await seeded.text()}`);
   const first = (await seeded.json()) as { id: string };
-  for (let status = ""; status !== "succeeded"; ) {
+  for (let status = ""; status !== "succeeded";) {
     await new Promise((r) => setTimeout(r, 100));
     status = ((await (await fetch(`${stack.edgeUrl}/v1/videos/${first.id}`, { headers })).json()) as { status: string }).status;
     if (status !== "queued" && status !== "running" && status !== "succeeded") throw new Error(`the seeding job ended ${status}`);
@@ -89,11 +93,15 @@ try {
     console.log(`edge bench under wrangler dev, ${N} requests each, alternating`);
     console.log(`  GET /healthz                    p50 ${report.bare_route_ms.p50} ms, p99 ${report.bare_route_ms.p99} ms`);
     console.log(`  POST /v1/videos (cache hit)     p50 ${report.create_cache_hit_ms.p50} ms, p99 ${report.create_cache_hit_ms.p99} ms`);
-    console.log(`  difference                      p50 ${report.difference_ms.p50} ms, p99 ${report.difference_ms.p99} ms (goal < 1 ms p50)`);
+    console.log(
+      `  difference                      p50 ${report.difference_ms.p50} ms, p99 ${report.difference_ms.p99} ms (goal < 1 ms p50)`,
+    );
     console.log(`  of which, measured alongside:`);
     console.log(`    auth + body + safety          p50 +${report.compute_over_bare_ms.p50} ms (POST /v1/moderations over bare)`);
     console.log(`    + one ledger write            p50 +${report.one_write_over_bare_ms.p50} ms (dry-run create over bare)`);
-    console.log(`  prompt safety, one core         ${report.safety_prompts_per_s_one_core.toLocaleString("en-US")} prompts/s (goal ≥ 100,000)`);
+    console.log(
+      `  prompt safety, one core         ${report.safety_prompts_per_s_one_core.toLocaleString("en-US")} prompts/s (goal ≥ 100,000)`,
+    );
   }
 } finally {
   await stack.stop();

@@ -21,7 +21,16 @@ const forTests = process.argv.includes("--test");
 const TOOLS: Tool[] = [
   { name: "ffmpeg", present: () => runs(process.env.FFMPEG_PATH ?? "ffmpeg"), debianPackage: "ffmpeg", required: true },
   { name: "ffprobe", present: () => runs("ffprobe"), debianPackage: "ffmpeg", required: true },
-  ...(forTests ? [{ name: "chromium", present: () => existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"), debianPackage: "chromium", required: false }] : []),
+  ...(forTests
+    ? [
+        {
+          name: "chromium",
+          present: () => existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"),
+          debianPackage: "chromium",
+          required: false,
+        },
+      ]
+    : []),
 ];
 
 const missing = TOOLS.filter((t) => !t.present());
@@ -39,7 +48,10 @@ if (missing.length > 0) {
   } else {
     console.log(`Installing ${packages.join(" ")} from Debian's packages (missing: ${missing.map((t) => t.name).join(", ")})...`);
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    for (const args of [["update", "-qq"], ["install", "-y", "-qq", "--no-install-recommends", ...packages]]) {
+    for (const args of [
+      ["update", "-qq"],
+      ["install", "-y", "-qq", "--no-install-recommends", ...packages],
+    ]) {
       const r = spawnSync("apt-get", args, { stdio: "inherit", env });
       if (r.status !== 0) {
         console.error(`apt-get ${args.join(" ")} failed (exit ${r.status}).`);

@@ -23,7 +23,11 @@ const bootMs = performance.now() - bootStarted;
 try {
   const headers = { authorization: `Bearer ${stack.devKey}`, "content-type": "application/json" };
   const t0 = performance.now();
-  const created = await fetch(`${stack.edgeUrl}/v1/videos`, { method: "POST", headers, body: JSON.stringify({ prompt, duration_s: durationS }) });
+  const created = await fetch(`${stack.edgeUrl}/v1/videos`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ prompt, duration_s: durationS }),
+  });
   if (created.status !== 202) throw new Error(`create: ${created.status} ${await created.text()}`);
   const acceptedMs = performance.now() - t0;
   const { id } = (await created.json()) as { id: string };
@@ -39,9 +43,14 @@ try {
   const done = lines.map((l) => /\{.*"msg":"job succeeded".*\}/.exec(l)?.[0]).find((l) => l?.includes(id));
   const stages = done ? (JSON.parse(done) as Record<string, unknown>) : {};
   const result = {
-    prompt, duration_s: durationS, status: job.status, chunks: job.total_chunks,
-    boot_ms: Math.round(bootMs), accepted_ms: Math.round(acceptedMs),
-    first_segment_playable_ms: Math.round(firstSegmentMs), succeeded_ms: Math.round(totalMs),
+    prompt,
+    duration_s: durationS,
+    status: job.status,
+    chunks: job.total_chunks,
+    boot_ms: Math.round(bootMs),
+    accepted_ms: Math.round(acceptedMs),
+    first_segment_playable_ms: Math.round(firstSegmentMs),
+    succeeded_ms: Math.round(totalMs),
     worker: Object.fromEntries(Object.entries(stages).filter(([k]) => k.endsWith("_ms"))),
   };
   if (json) {

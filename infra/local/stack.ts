@@ -123,7 +123,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     // Secrets go to wrangler in an env file (mode 600), not on its command line.
     const edgeEnvFile = join(stateDir, "edge.env");
-    const edgeVars = { ...awsEnv, S3_BUCKET: resources.bucket, REELMESH_DEV_KEY: secrets.devKey, REELMESH_PLAYBACK_SECRET: secrets.playbackSecret,
+    const edgeVars = {
+      ...awsEnv,
+      S3_BUCKET: resources.bucket,
+      REELMESH_DEV_KEY: secrets.devKey,
+      REELMESH_PLAYBACK_SECRET: secrets.playbackSecret,
       REELMESH_WEBHOOK_SECRET: secrets.webhookSecret,
       REELMESH_TOKEN_SECRET: secrets.tokenSecret,
       REELMESH_ADMIN_TOKEN: secrets.adminToken,
@@ -131,16 +135,43 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       REELMESH_ENV: "development",
       REELMESH_RETENTION_S: process.env.REELMESH_RETENTION_S ?? String(7 * 24 * 3600),
     };
-    await writeFile(edgeEnvFile, Object.entries(edgeVars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+    await writeFile(
+      edgeEnvFile,
+      Object.entries(edgeVars)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n") + "\n",
+      { mode: 0o600 },
+    );
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
     const edge = spawnChild({
       name: "edge",
       command: join(BIN, "wrangler"),
-      args: ["dev", "--config", "edge/wrangler.jsonc", "--ip", "127.0.0.1", "--port", String(edgePort),
-        "--inspector-port", String(await freePort()), "--persist-to", join(stateDir, "wrangler"),
-        "--env-file", edgeEnvFile, "--show-interactive-dev-session=false", "--log-level", "warn"],
+      args: [
+        "dev",
+        "--config",
+        "edge/wrangler.jsonc",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(edgePort),
+        "--inspector-port",
+        String(await freePort()),
+        "--persist-to",
+        join(stateDir, "wrangler"),
+        "--env-file",
+        edgeEnvFile,
+        "--show-interactive-dev-session=false",
+        "--log-level",
+        "warn",
+      ],
       // Offline: do not try to download the `Request.cf` sample (it only logs a failure).
-      env: { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" },
+      env: {
+        ...process.env,
+        PATH: `${BIN}:${process.env.PATH ?? ""}`,
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        CI: "true",
+      },
       cwd: ROOT,
       onLine: log,
     });
@@ -164,11 +195,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         children.splice(children.indexOf(worker), 1);
         if (stopping) return;
         log(`[${worker.name}] exited (${code}); starting a new one`);
-        setTimeout(() => {
-          if (stopping) return;
-          spawnWorker(i);
-          void writeStackJson();
-        }, code === 0 ? 0 : WORKER_RESTART_DELAY_MS);
+        setTimeout(
+          () => {
+            if (stopping) return;
+            spawnWorker(i);
+            void writeStackJson();
+          },
+          code === 0 ? 0 : WORKER_RESTART_DELAY_MS,
+        );
       });
       return worker;
     };

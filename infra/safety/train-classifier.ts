@@ -60,16 +60,31 @@ function load(): { examples: Example[]; sources: { name: string; sha256: string;
   const sources: { name: string; sha256: string; n: number }[] = [];
   const rows: { text: string; label: string }[] = [];
   const take = (name: string, text: string, keep: (o: { split?: string }) => boolean) => {
-    const lines = text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; label: string; split?: string });
+    const lines = text
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as { text: string; label: string; split?: string });
     const kept = lines.filter(keep);
     rows.push(...kept);
     sources.push({ name, sha256: createHash("sha256").update(text).digest("hex"), n: kept.length });
   };
   // Never train on a prompt that is also in a held-out half, whoever wrote it.
-  const heldOut = new Set([PROMPTS_JSONL, BLIND4_JSONL].flatMap((t) => t.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; split: string }))
-    .filter((o) => o.split === "test").map((o) => o.text.trim().toLowerCase()));
+  const heldOut = new Set(
+    [PROMPTS_JSONL, BLIND4_JSONL]
+      .flatMap((t) =>
+        t
+          .split("\n")
+          .filter((l) => l.trim())
+          .map((l) => JSON.parse(l) as { text: string; split: string }),
+      )
+      .filter((o) => o.split === "test")
+      .map((o) => o.text.trim().toLowerCase()),
+  );
   const dir = TRAIN_DIR.pathname;
-  for (const f of readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort()) take(`edge/safety-train/${f}`, readFileSync(join(dir, f), "utf8"), () => true);
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl"))
+    .sort())
+    take(`edge/safety-train/${f}`, readFileSync(join(dir, f), "utf8"), () => true);
   take("edge/safety-eval/prompts.jsonl (dev)", PROMPTS_JSONL, (o) => o.split === "dev");
   take("edge/safety-eval/blind-v2.jsonl (retired held-out)", BLIND_JSONL, () => true);
   take("edge/safety-eval/blind-v3.jsonl (retired held-out)", BLIND3_JSONL, () => true);
@@ -86,7 +101,6 @@ function load(): { examples: Example[]; sources: { name: string; sha256: string;
   return { examples, sources };
 }
 
-
 function train(examples: readonly Example[], seed: number): ClassifierModel {
   const k = CLASSES.length;
   const w = new Float32Array(k * BUCKETS);
@@ -94,7 +108,9 @@ function train(examples: readonly Example[], seed: number): ClassifierModel {
   // Adam moments, lazily updated per touched slot (sparse features).
   const m = new Float32Array(k * BUCKETS);
   const v = new Float32Array(k * BUCKETS);
-  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-8;
   // The bias is the prior, fixed: a prompt with no known feature scores EMPTY_UNSAFE unsafe,
   // so the weights alone must carry the evidence.
   b[0] = Math.log(1 - EMPTY_UNSAFE);
@@ -112,7 +128,8 @@ function train(examples: readonly Example[], seed: number): ClassifierModel {
       const ex = examples[idx]!;
       const p = probabilities(model, ex.slots);
       t++;
-      const c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
+      const c1 = 1 - b1 ** t,
+        c2 = 1 - b2 ** t;
       for (let c = 0; c < k; c++) {
         const g = (p[c]! - (c === ex.y ? 1 : 0)) * ex.weight;
         for (const s of ex.slots) {
@@ -133,7 +150,10 @@ function crossValidated(examples: readonly Example[]): Float64Array {
   const out = new Float64Array(examples.length);
   const fold = examples.map((_, i) => i % FOLDS);
   for (let f = 0; f < FOLDS; f++) {
-    const model = train(examples.filter((_, i) => fold[i] !== f), 17 + f);
+    const model = train(
+      examples.filter((_, i) => fold[i] !== f),
+      17 + f,
+    );
     examples.forEach((e, i) => {
       if (fold[i] === f) out[i] = 1 - probabilities(model, e.slots)[0]!;
     });
@@ -197,7 +217,18 @@ const text =
   })};\n`;
 
 if (process.argv.includes("--explore")) {
-  console.log(JSON.stringify({ epochs: EPOCHS, l2: L2, lr: LR, safe_prior: SAFE_PRIOR, empty_unsafe: EMPTY_UNSAFE, threshold: cv.threshold, empty: 1 - probabilities(model, [])[0]!, ...summary.cross_validated }));
+  console.log(
+    JSON.stringify({
+      epochs: EPOCHS,
+      l2: L2,
+      lr: LR,
+      safe_prior: SAFE_PRIOR,
+      empty_unsafe: EMPTY_UNSAFE,
+      threshold: cv.threshold,
+      empty: 1 - probabilities(model, [])[0]!,
+      ...summary.cross_validated,
+    }),
+  );
 } else if (process.argv.includes("--check")) {
   let have = "";
   try {

@@ -5,7 +5,13 @@ import { CreateVideoRequestSchema } from "./request.ts";
 describe("the create-video request", () => {
   it("fills defaults for a prompt alone", () => {
     expect(CreateVideoRequestSchema.parse({ prompt: "  a red ball  " })).toEqual({
-      prompt: "a red ball", model: "reelmesh-ref-tiny", duration_s: 4, aspect_ratio: "9:16", tier: "standard", cache: "auto", dry_run: false,
+      prompt: "a red ball",
+      model: "reelmesh-ref-tiny",
+      duration_s: 4,
+      aspect_ratio: "9:16",
+      tier: "standard",
+      cache: "auto",
+      dry_run: false,
     });
   });
 

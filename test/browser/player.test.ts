@@ -104,7 +104,9 @@ const lines: string[] = [];
 describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)("a phone-like HLS player (headless Chromium + hls.js)", () => {
   beforeAll(async () => {
     if (!HAVE_CHROMIUM) {
-      throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH.`);
+      throw new Error(
+        `Chromium not found at ${CHROMIUM_PATH}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH.`,
+      );
     }
     stateDir = await mkdtemp(join(tmpdir(), "reelmesh-browser-"));
     stack = await startStack({
@@ -148,7 +150,9 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)("a phone-like HLS player (hea
     // Can this Chromium decode H.264 at all? (Debian's build ships its ffmpeg with proprietary codecs.)
     await page.goto(`${pageOrigin}/`);
     const probe = await player();
-    console.log(`[player] chromium ${browser?.version()}, hls.js supported: ${probe.hlsSupported}, H.264 MSE support: ${JSON.stringify(probe.h264)}`);
+    console.log(
+      `[player] chromium ${browser?.version()}, hls.js supported: ${probe.hlsSupported}, H.264 MSE support: ${JSON.stringify(probe.h264)}`,
+    );
     expect(probe.hlsSupported, "MediaSource unavailable in this Chromium").toBe(true);
     expect(probe.h264["avc1.64000c"], `this Chromium cannot decode H.264 (MSE): ${JSON.stringify(probe.h264)}`).toBe(true);
 
@@ -213,6 +217,9 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)("a phone-like HLS player (hea
         `errors: ${JSON.stringify(state.errors)}; events: ${state.events.join(", ")}`,
     );
     expect(state.maxTime, await context()).toBeGreaterThan(JOB.duration_s - 0.5);
-    expect(state.errors.filter((e) => e.startsWith("FATAL")), await context()).toEqual([]);
+    expect(
+      state.errors.filter((e) => e.startsWith("FATAL")),
+      await context(),
+    ).toEqual([]);
   });
 });

@@ -18,7 +18,10 @@ const lines: string[] = [];
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "reelmesh-resume-"));
   stack = await startStack({
-    stateDir, edgePort: await freePort(), emulatorPort: await freePort(), log: (line) => lines.push(line),
+    stateDir,
+    edgePort: await freePort(),
+    emulatorPort: await freePort(),
+    log: (line) => lines.push(line),
     workerEnv: { REELMESH_VISIBILITY_TIMEOUT_S: "5" },
   });
 });
@@ -29,13 +32,19 @@ afterAll(async () => {
 });
 
 const api = (path: string, init: RequestInit = {}) =>
-  fetch(`${stack.edgeUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.devKey}`, "content-type": "application/json", ...init.headers } });
+  fetch(`${stack.edgeUrl}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${stack.devKey}`, "content-type": "application/json", ...init.headers },
+  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const bytes = async (path: string) => new Uint8Array(await (await api(path)).arrayBuffer());
 
 describe("a worker that crashes mid-job", () => {
   it("is replaced, and the job resumes after its committed chunks", async () => {
-    const created = await api("/v1/videos", { method: "POST", body: JSON.stringify({ prompt: "a red ball bouncing", duration_s: 20, steps: 50 }) });
+    const created = await api("/v1/videos", {
+      method: "POST",
+      body: JSON.stringify({ prompt: "a red ball bouncing", duration_s: 20, steps: 50 }),
+    });
     expect(created.status).toBe(202);
     const { id } = (await created.json()) as { id: string };
     const victim = stack.workers[0]!;

@@ -18,7 +18,10 @@ const lines: string[] = [];
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "reelmesh-safety-"));
   stack = await startStack({
-    stateDir, edgePort: await freePort(), emulatorPort: await freePort(), log: (line) => lines.push(line),
+    stateDir,
+    edgePort: await freePort(),
+    emulatorPort: await freePort(),
+    log: (line) => lines.push(line),
     workerEnv: { REELMESH_SAFETY_HOOK: fileURLToPath(new URL("../support/red-frames-hook.ts", import.meta.url)) },
   });
 });
@@ -29,10 +32,15 @@ afterAll(async () => {
 });
 
 const api = (path: string, init: RequestInit = {}) =>
-  fetch(`${stack.edgeUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.devKey}`, "content-type": "application/json", ...init.headers } });
+  fetch(`${stack.edgeUrl}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${stack.devKey}`, "content-type": "application/json", ...init.headers },
+  });
 
 async function run(prompt: string): Promise<{ status: string; chunks_ready: number; error: { code: string } | null }> {
-  const { id } = (await (await api("/v1/videos", { method: "POST", body: JSON.stringify({ prompt, duration_s: 2 }) })).json()) as { id: string };
+  const { id } = (await (await api("/v1/videos", { method: "POST", body: JSON.stringify({ prompt, duration_s: 2 }) })).json()) as {
+    id: string;
+  };
   for (let i = 0; i < 600; i++) {
     const job = (await (await api(`/v1/videos/${id}`)).json()) as { status: string; chunks_ready: number; error: { code: string } | null };
     if (["succeeded", "failed"].includes(job.status)) return job;

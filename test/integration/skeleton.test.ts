@@ -59,7 +59,7 @@ async function waitForTerminal(id: string): Promise<JobView> {
 function topLevelBoxes(buf: Uint8Array): string[] {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: string[] = [];
-  for (let at = 0; at + 8 <= buf.length; ) {
+  for (let at = 0; at + 8 <= buf.length;) {
     const size = view.getUint32(at);
     out.push(String.fromCharCode(...buf.subarray(at + 4, at + 8)));
     if (size < 8) break;

@@ -14,8 +14,18 @@ export interface ProbedVideo {
 export function probeVideo(file: string): ProbedVideo {
   const r = spawnSync(
     "ffprobe",
-    ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
-      "stream=codec_name,profile,pix_fmt,width,height,nb_read_frames:format=duration", "-of", "json", file],
+    [
+      "-v",
+      "error",
+      "-count_frames",
+      "-select_streams",
+      "v:0",
+      "-show_entries",
+      "stream=codec_name,profile,pix_fmt,width,height,nb_read_frames:format=duration",
+      "-of",
+      "json",
+      file,
+    ],
     { encoding: "utf8" },
   );
   if (r.status !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);

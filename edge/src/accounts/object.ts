@@ -39,7 +39,13 @@ const randomId = (prefix: string, n: number) =>
 
 function newApiKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return "rm_live_" + btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return (
+    "rm_live_" +
+    btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "")
+  );
 }
 
 export async function hashKey(key: string): Promise<string> {
@@ -69,8 +75,11 @@ export class AccountsObject extends DurableObject<Env> {
     const apiKey = newApiKey();
     const hash = await hashKey(apiKey);
     const key: KeyRecord = {
-      key_id: randomId("key_", 12), account_id: accountId, prefix: apiKey.slice(0, KEY_PREFIX_CHARS),
-      created_at: new Date().toISOString(), revoked_at: null,
+      key_id: randomId("key_", 12),
+      account_id: accountId,
+      prefix: apiKey.slice(0, KEY_PREFIX_CHARS),
+      created_at: new Date().toISOString(),
+      revoked_at: null,
     };
     await this.ctx.storage.put({ [`key:${hash}`]: key, [`acctkey:${accountId}:${key.key_id}`]: hash });
     return { apiKey, key };

@@ -10,7 +10,15 @@ let client: { key: string; aws: AwsClient } | undefined;
 function awsClient(cfg: EdgeConfig): AwsClient {
   const key = `${cfg.AWS_REGION}|${cfg.AWS_ACCESS_KEY_ID}`;
   if (client?.key !== key) {
-    client = { key, aws: new AwsClient({ accessKeyId: cfg.AWS_ACCESS_KEY_ID, secretAccessKey: cfg.AWS_SECRET_ACCESS_KEY, region: cfg.AWS_REGION, service: "s3" }) };
+    client = {
+      key,
+      aws: new AwsClient({
+        accessKeyId: cfg.AWS_ACCESS_KEY_ID,
+        secretAccessKey: cfg.AWS_SECRET_ACCESS_KEY,
+        region: cfg.AWS_REGION,
+        service: "s3",
+      }),
+    };
   }
   return client.aws;
 }
@@ -25,7 +33,9 @@ function objectUrl(cfg: EdgeConfig, key: string): string {
 /** Deletes every object under `prefix` (ListObjectsV2 + DeleteObject). Returns how many. */
 export async function deletePrefix(cfg: EdgeConfig, prefix: string): Promise<number> {
   const aws = awsClient(cfg);
-  const base = cfg.AWS_ENDPOINT_URL ? `${cfg.AWS_ENDPOINT_URL.replace(/\/$/, "")}/${cfg.S3_BUCKET}` : `https://${cfg.S3_BUCKET}.s3.${cfg.AWS_REGION}.amazonaws.com`;
+  const base = cfg.AWS_ENDPOINT_URL
+    ? `${cfg.AWS_ENDPOINT_URL.replace(/\/$/, "")}/${cfg.S3_BUCKET}`
+    : `https://${cfg.S3_BUCKET}.s3.${cfg.AWS_REGION}.amazonaws.com`;
   let deleted = 0;
   for (;;) {
     const res = await aws.fetch(`${base}?list-type=2&prefix=${encodeURIComponent(prefix + "/")}&max-keys=1000`);
@@ -40,7 +50,13 @@ export async function deletePrefix(cfg: EdgeConfig, prefix: string): Promise<num
   }
 }
 
-const decodeXml = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+const decodeXml = (s: string) =>
+  s
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
 
 export async function getObject(cfg: EdgeConfig, key: string, range?: string): Promise<Response> {
   return awsClient(cfg).fetch(objectUrl(cfg, key), { method: "GET", headers: range ? { range } : {} });

@@ -32,14 +32,21 @@ function batch(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Batch {
     new Promise((r) => setTimeout(r, FLUSH_MS)).then(async () => {
       if (open === b) open = null;
       const served = [...b.served].map(([day, bytes]) => ({ day, bytes }));
-      await Promise.all([...b.hitServed].map(([account, hits]) =>
-        env.LEDGER.get(env.LEDGER.idFromName(account)).addHitServed([...hits].map(([id, bytes]) => ({ id, bytes }))).catch((err: unknown) => {
-          console.error(JSON.stringify({ msg: "hit bytes served not counted", account, error: (err as Error).message }));
-        })));
+      await Promise.all(
+        [...b.hitServed].map(([account, hits]) =>
+          env.LEDGER.get(env.LEDGER.idFromName(account))
+            .addHitServed([...hits].map(([id, bytes]) => ({ id, bytes })))
+            .catch((err: unknown) => {
+              console.error(JSON.stringify({ msg: "hit bytes served not counted", account, error: (err as Error).message }));
+            }),
+        ),
+      );
       try {
         await env.COSTS.get(env.COSTS.idFromName("costs")).recordMany(b.jobs, served);
       } catch (err) {
-        console.error(JSON.stringify({ msg: "cost records not written; kept for the next flush", jobs: b.jobs.length, error: (err as Error).message }));
+        console.error(
+          JSON.stringify({ msg: "cost records not written; kept for the next flush", jobs: b.jobs.length, error: (err as Error).message }),
+        );
         const next = batch(env, ctx);
         next.jobs.push(...b.jobs.slice(0, Math.max(0, MAX_PENDING - next.jobs.length)));
         for (const s of served) next.served.set(s.day, (next.served.get(s.day) ?? 0) + s.bytes);

@@ -26,8 +26,16 @@ interface CostReport {
   prices: { gpu_hour_usd: number; credit_usd: number };
   bytes_served: number;
   tiers: {
-    tier: string; jobs: number; video_s: number; gpu_s: number; encode_s: number; bytes_stored: number;
-    revenue_usd: number; gpu_cost_usd: number; cost_per_video_second_usd: number | null; margin: number | null;
+    tier: string;
+    jobs: number;
+    video_s: number;
+    gpu_s: number;
+    encode_s: number;
+    bytes_stored: number;
+    revenue_usd: number;
+    gpu_cost_usd: number;
+    cost_per_video_second_usd: number | null;
+    margin: number | null;
   }[];
 }
 
@@ -61,7 +69,16 @@ export class CostsObject extends DurableObject<Env> {
   private insertJob(c: JobCost): void {
     this.sql.exec(
       "INSERT OR IGNORE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      c.job_id, c.account_id, c.tier, c.day, c.charged, c.gpu_s, c.encode_s, c.bytes_stored, c.video_s, c.ran_on_gpu ? 1 : 0,
+      c.job_id,
+      c.account_id,
+      c.tier,
+      c.day,
+      c.charged,
+      c.gpu_s,
+      c.encode_s,
+      c.bytes_stored,
+      c.video_s,
+      c.ran_on_gpu ? 1 : 0,
     );
   }
 
@@ -70,22 +87,35 @@ export class CostsObject extends DurableObject<Env> {
   }
 
   async report(from: string, to: string, prices: { gpu_hour_usd: number; credit_usd: number }): Promise<CostReport> {
-    const rows = this.sql.exec<{ tier: string; jobs: number; video_s: number; gpu_s: number; encode_s: number; bytes_stored: number; charged: number }>(
-      `SELECT tier, COUNT(*) AS jobs, SUM(video_s) AS video_s, SUM(gpu_s) AS gpu_s, SUM(encode_s) AS encode_s,
+    const rows = this.sql
+      .exec<{ tier: string; jobs: number; video_s: number; gpu_s: number; encode_s: number; bytes_stored: number; charged: number }>(
+        `SELECT tier, COUNT(*) AS jobs, SUM(video_s) AS video_s, SUM(gpu_s) AS gpu_s, SUM(encode_s) AS encode_s,
               SUM(bytes_stored) AS bytes_stored, SUM(charged) AS charged
-         FROM jobs WHERE day >= ? AND day <= ? GROUP BY tier ORDER BY tier`, from, to,
-    ).toArray();
+         FROM jobs WHERE day >= ? AND day <= ? GROUP BY tier ORDER BY tier`,
+        from,
+        to,
+      )
+      .toArray();
     const served = Number(this.sql.exec("SELECT COALESCE(SUM(bytes), 0) AS b FROM served WHERE day >= ? AND day <= ?", from, to).one().b);
     const r6 = (n: number) => Math.round(n * 1e6) / 1e6;
     return {
-      from, to, prices, bytes_served: served,
+      from,
+      to,
+      prices,
+      bytes_served: served,
       tiers: rows.map((r) => {
         const gpuCost = (Number(r.gpu_s) / 3600) * prices.gpu_hour_usd;
         const revenue = Number(r.charged) * prices.credit_usd;
         const videoS = Number(r.video_s);
         return {
-          tier: String(r.tier), jobs: Number(r.jobs), video_s: videoS, gpu_s: r6(Number(r.gpu_s)), encode_s: r6(Number(r.encode_s)),
-          bytes_stored: Number(r.bytes_stored), revenue_usd: r6(revenue), gpu_cost_usd: r6(gpuCost),
+          tier: String(r.tier),
+          jobs: Number(r.jobs),
+          video_s: videoS,
+          gpu_s: r6(Number(r.gpu_s)),
+          encode_s: r6(Number(r.encode_s)),
+          bytes_stored: Number(r.bytes_stored),
+          revenue_usd: r6(revenue),
+          gpu_cost_usd: r6(gpuCost),
           cost_per_video_second_usd: videoS > 0 ? r6(gpuCost / videoS) : null,
           margin: revenue > 0 ? Math.round(((revenue - gpuCost) / revenue) * 10_000) / 10_000 : null,
         };

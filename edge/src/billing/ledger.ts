@@ -98,7 +98,9 @@ export class LedgerObject extends DurableObject<Env> {
          WHERE r.kind = 'reserve' AND r.token IS NOT NULL GROUP BY r.token`);
     }
     createBucketTable(this.sql);
-    this.sql.exec("CREATE TABLE IF NOT EXISTS hits (id TEXT PRIMARY KEY, record TEXT NOT NULL, served INTEGER NOT NULL DEFAULT 0, expires_ms INTEGER NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS hits (id TEXT PRIMARY KEY, record TEXT NOT NULL, served INTEGER NOT NULL DEFAULT 0, expires_ms INTEGER NOT NULL)",
+    );
     this.sql.exec("CREATE INDEX IF NOT EXISTS hits_expiry ON hits (expires_ms)");
   }
 
@@ -110,10 +112,21 @@ export class LedgerObject extends DurableObject<Env> {
     return this.sql.exec("SELECT 1 FROM entries WHERE ref = ? AND kind = ?", ref, kind).toArray().length > 0;
   }
 
-  private append(ref: string, kind: string, amount: number, meta: { tier?: string | null; subject?: string | null; token?: string | null } = {}): void {
+  private append(
+    ref: string,
+    kind: string,
+    amount: number,
+    meta: { tier?: string | null; subject?: string | null; token?: string | null } = {},
+  ): void {
     this.sql.exec(
       "INSERT INTO entries (ref, kind, amount, tier, subject, token, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ref, kind, amount, meta.tier ?? null, meta.subject ?? null, meta.token ?? null, new Date().toISOString(),
+      ref,
+      kind,
+      amount,
+      meta.tier ?? null,
+      meta.subject ?? null,
+      meta.token ?? null,
+      new Date().toISOString(),
     );
     this.sql.exec("UPDATE totals SET balance = balance + ? WHERE id = 1", amount);
   }
@@ -121,7 +134,11 @@ export class LedgerObject extends DurableObject<Env> {
   /** A job's reservation or its return moves its app token's use (by −amount). */
   private useToken(token: string | null, amount: number): void {
     if (token) {
-      this.sql.exec("INSERT INTO token_use (token, used) VALUES (?, ?) ON CONFLICT(token) DO UPDATE SET used = used + excluded.used", token, -amount);
+      this.sql.exec(
+        "INSERT INTO token_use (token, used) VALUES (?, ?) ON CONFLICT(token) DO UPDATE SET used = used + excluded.used",
+        token,
+        -amount,
+      );
     }
   }
 
@@ -152,14 +169,21 @@ export class LedgerObject extends DurableObject<Env> {
     if (reservation.ok && settle) this.settleNow(ref, price);
     if (reservation.ok && settle && req.hit) {
       this.pruneHits(nowMs);
-      this.sql.exec("INSERT OR IGNORE INTO hits (id, record, expires_ms) VALUES (?, ?, ?)", ref, JSON.stringify(req.hit), Date.parse(req.hit.expires_at!));
+      this.sql.exec(
+        "INSERT OR IGNORE INTO hits (id, record, expires_ms) VALUES (?, ?, ?)",
+        ref,
+        JSON.stringify(req.hit),
+        Date.parse(req.hit.expires_at!),
+      );
     }
     return { rate, reservation };
   }
 
   /** A hit kept here, with the bytes it has served and whether its outputs have expired. */
   async hit(id: string, nowMs = Date.now()): Promise<JobRecord | null> {
-    const row = this.sql.exec<{ record: string; served: number; expires_ms: number }>("SELECT record, served, expires_ms FROM hits WHERE id = ?", id).toArray()[0];
+    const row = this.sql
+      .exec<{ record: string; served: number; expires_ms: number }>("SELECT record, served, expires_ms FROM hits WHERE id = ?", id)
+      .toArray()[0];
     if (!row) return null;
     const job = JSON.parse(row.record) as JobRecord;
     return { ...job, bytes_served: Number(row.served), expired: Number(row.expires_ms) <= nowMs };
@@ -228,7 +252,9 @@ export class LedgerObject extends DurableObject<Env> {
   }
 
   private reservation(jobId: string): { reserved: number; token: string | null } | null {
-    const row = this.sql.exec<{ amount: number; token: string | null }>("SELECT amount, token FROM entries WHERE ref = ? AND kind = 'reserve'", jobId).toArray()[0];
+    const row = this.sql
+      .exec<{ amount: number; token: string | null }>("SELECT amount, token FROM entries WHERE ref = ? AND kind = 'reserve'", jobId)
+      .toArray()[0];
     return row ? { reserved: -Number(row.amount), token: row.token } : null;
   }
 
@@ -236,12 +262,15 @@ export class LedgerObject extends DurableObject<Env> {
   async usage(subject: string | null = null): Promise<UsageSummary> {
     const filter = subject === null ? "" : "AND r.subject = ?";
     const args = subject === null ? [] : [subject];
-    const rows = this.sql.exec<{ ref: string; reserved: number; tier: string; day: string; back: number | null; refunded: number | null }>(
-      `SELECT r.ref AS ref, -r.amount AS reserved, r.tier AS tier, substr(r.at, 1, 10) AS day,
+    const rows = this.sql
+      .exec<{ ref: string; reserved: number; tier: string; day: string; back: number | null; refunded: number | null }>(
+        `SELECT r.ref AS ref, -r.amount AS reserved, r.tier AS tier, substr(r.at, 1, 10) AS day,
               (SELECT amount FROM entries s WHERE s.ref = r.ref AND s.kind = 'settle') AS back,
               (SELECT amount FROM entries f WHERE f.ref = r.ref AND f.kind = 'refund') AS refunded
-         FROM entries r WHERE r.kind = 'reserve' ${filter}`, ...args,
-    ).toArray();
+         FROM entries r WHERE r.kind = 'reserve' ${filter}`,
+        ...args,
+      )
+      .toArray();
     let reserved = 0;
     let spent = 0;
     const byDay = new Map<string, { day: string; tier: string; spent: number; jobs: number }>();
@@ -259,21 +288,35 @@ export class LedgerObject extends DurableObject<Env> {
       d.jobs++;
       byDay.set(key, d);
     }
-    return { balance: this.balanceNow(), reserved, spent, jobs: rows.length, by_day: [...byDay.values()].sort((a, b) => a.day.localeCompare(b.day) || a.tier.localeCompare(b.tier)) };
+    return {
+      balance: this.balanceNow(),
+      reserved,
+      spent,
+      jobs: rows.length,
+      by_day: [...byDay.values()].sort((a, b) => a.day.localeCompare(b.day) || a.tier.localeCompare(b.tier)),
+    };
   }
 
   /** Every entry, oldest first (audits, tests). */
   async entries(): Promise<{ ref: string; kind: string; amount: number }[]> {
-    return this.sql.exec<{ ref: string; kind: string; amount: number }>("SELECT ref, kind, amount FROM entries ORDER BY seq").toArray().map((r) => ({ ref: String(r.ref), kind: String(r.kind), amount: Number(r.amount) }));
+    return this.sql
+      .exec<{ ref: string; kind: string; amount: number }>("SELECT ref, kind, amount FROM entries ORDER BY seq")
+      .toArray()
+      .map((r) => ({ ref: String(r.ref), kind: String(r.kind), amount: Number(r.amount) }));
   }
 
   /** The kept totals against the sums of the entries (tests, audits): always equal. */
   async audit(): Promise<{ balance: number; sum: number; tokens: { token: string; used: number; sum: number }[] }> {
     const sum = Number(this.sql.exec("SELECT COALESCE(SUM(amount), 0) AS s FROM entries").one().s);
-    const tokens = this.sql.exec<{ token: string; used: number; sum: number }>(`SELECT u.token AS token, u.used AS used,
+    const tokens = this.sql
+      .exec<{ token: string; used: number; sum: number }>(
+        `SELECT u.token AS token, u.used AS used,
         (SELECT -COALESCE(SUM(e.amount), 0) FROM entries e WHERE e.kind IN ('reserve', 'settle', 'refund')
            AND e.ref IN (SELECT ref FROM entries WHERE kind = 'reserve' AND token = u.token)) AS sum
-      FROM token_use u ORDER BY u.token`).toArray().map((r) => ({ token: String(r.token), used: Number(r.used), sum: Number(r.sum) }));
+      FROM token_use u ORDER BY u.token`,
+      )
+      .toArray()
+      .map((r) => ({ token: String(r.token), used: Number(r.used), sum: Number(r.sum) }));
     return { balance: this.balanceNow(), sum, tokens };
   }
 }

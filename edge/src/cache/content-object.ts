@@ -21,7 +21,13 @@ interface CachedResult {
 export type Claim =
   | { role: "leader" }
   | { role: "joined"; leader: string }
-  | { role: "hit"; leader: string; result: CachedResult | null; expires_at: string; /** epoch ms: answer hits from it until then */ usable_until: number };
+  | {
+      role: "hit";
+      leader: string;
+      result: CachedResult | null;
+      expires_at: string;
+      /** epoch ms: answer hits from it until then */ usable_until: number;
+    };
 
 interface State {
   leader: string;
@@ -41,9 +47,16 @@ export class ContentObject extends DurableObject<Env> {
     const state = await this.ctx.storage.get<State>(KEY);
     const now = Date.now();
     // A hit must leave the caller time to fetch: at least a minute, or half the retention.
-    const margin = state?.expires_at && state.settled_at ? Math.min(60_000, (Date.parse(state.expires_at) - Date.parse(state.settled_at)) / 2) : 60_000;
+    const margin =
+      state?.expires_at && state.settled_at ? Math.min(60_000, (Date.parse(state.expires_at) - Date.parse(state.settled_at)) / 2) : 60_000;
     if (state?.status === "succeeded" && state.expires_at && Date.parse(state.expires_at) > now + margin) {
-      return { role: "hit", leader: state.leader, result: state.result ?? null, expires_at: state.expires_at, usable_until: Date.parse(state.expires_at) - margin };
+      return {
+        role: "hit",
+        leader: state.leader,
+        result: state.result ?? null,
+        expires_at: state.expires_at,
+        usable_until: Date.parse(state.expires_at) - margin,
+      };
     }
     if (state?.status === "running" && (state.tier === tier || state.tier === "standard")) {
       return { role: "joined", leader: state.leader };
@@ -56,7 +69,14 @@ export class ContentObject extends DurableObject<Env> {
   async settle(jobId: string, succeeded: boolean, expiresAt: string | null, result: CachedResult | null = null): Promise<void> {
     const state = await this.ctx.storage.get<State>(KEY);
     if (!state || state.leader !== jobId) return;
-    if (succeeded && expiresAt) await this.ctx.storage.put(KEY, { ...state, status: "succeeded", expires_at: expiresAt, settled_at: new Date().toISOString(), result });
+    if (succeeded && expiresAt)
+      await this.ctx.storage.put(KEY, {
+        ...state,
+        status: "succeeded",
+        expires_at: expiresAt,
+        settled_at: new Date().toISOString(),
+        result,
+      });
     else await this.ctx.storage.delete(KEY);
   }
 }

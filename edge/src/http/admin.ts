@@ -20,12 +20,16 @@ const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
   const expected = edgeConfig(c.env).REELMESH_ADMIN_TOKEN;
   const got = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
   const ok =
-    expected !== undefined && got !== undefined &&
+    expected !== undefined &&
+    got !== undefined &&
     crypto.subtle.timingSafeEqual(
       await crypto.subtle.digest("SHA-256", encoder.encode(got)),
       await crypto.subtle.digest("SHA-256", encoder.encode(expected)),
     );
-  if (!ok) throw new ApiError(401, "unauthorized", "Admin token required", "Send `Authorization: Bearer <admin token>`.", { headers: { "www-authenticate": 'Bearer realm="reelmesh-admin"' } });
+  if (!ok)
+    throw new ApiError(401, "unauthorized", "Admin token required", "Send `Authorization: Bearer <admin token>`.", {
+      headers: { "www-authenticate": 'Bearer realm="reelmesh-admin"' },
+    });
   await next();
 });
 
@@ -37,7 +41,11 @@ const ledger = (env: Env, account: string) => env.LEDGER.get(env.LEDGER.idFromNa
 const notFound = (id: string) => new ApiError(404, "account_not_found", "Account not found", `No account ${id}.`);
 
 /** Request bodies and the cost period's days (also what /openapi.json describes). */
-export const AccountLimitsSchema = z.strictObject({ burst: z.int().min(1), per_s: z.number().positive(), max_running_jobs: z.int().min(1) });
+export const AccountLimitsSchema = z.strictObject({
+  burst: z.int().min(1),
+  per_s: z.number().positive(),
+  max_running_jobs: z.int().min(1),
+});
 export const CreateAccountRequestSchema = z.strictObject({
   name: z.string().min(1).max(200),
   credits: z.int().min(0).default(0),
@@ -59,9 +67,15 @@ admin.get("/costs", async (c) => {
   const today = new Date().toISOString().slice(0, 10);
   const from = c.req.query("from") ?? today;
   const to = c.req.query("to") ?? today;
-  if (!COST_DAY_PATTERN.test(from) || !COST_DAY_PATTERN.test(to)) throw new ApiError(400, "validation_failed", "Invalid period", "`from` and `to` are days: YYYY-MM-DD.");
+  if (!COST_DAY_PATTERN.test(from) || !COST_DAY_PATTERN.test(to))
+    throw new ApiError(400, "validation_failed", "Invalid period", "`from` and `to` are days: YYYY-MM-DD.");
   const cfg = edgeConfig(c.env);
-  return c.json(await c.env.COSTS.get(c.env.COSTS.idFromName("costs")).report(from, to, { gpu_hour_usd: cfg.REELMESH_GPU_HOUR_USD, credit_usd: cfg.REELMESH_CREDIT_USD }));
+  return c.json(
+    await c.env.COSTS.get(c.env.COSTS.idFromName("costs")).report(from, to, {
+      gpu_hour_usd: cfg.REELMESH_GPU_HOUR_USD,
+      credit_usd: cfg.REELMESH_CREDIT_USD,
+    }),
+  );
 });
 
 admin.get("/accounts", async (c) => c.json({ data: await directory(c.env).listAccounts() }));

@@ -37,7 +37,10 @@ const encoder = new TextEncoder();
 
 /** Constant-time comparison via digests: timing reveals nothing about the key. */
 async function sameSecret(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(a)), crypto.subtle.digest("SHA-256", encoder.encode(b))]);
+  const [da, db] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
   return crypto.subtle.timingSafeEqual(da, db);
 }
 
@@ -47,7 +50,9 @@ export function bearerKey(header: string | undefined): string | null {
 }
 
 const unauthorized = (detail: string) =>
-  new ApiError(401, "unauthorized", "Missing or invalid credentials", detail, { headers: { "www-authenticate": 'Bearer realm="reelmesh"' } });
+  new ApiError(401, "unauthorized", "Missing or invalid credentials", detail, {
+    headers: { "www-authenticate": 'Bearer realm="reelmesh"' },
+  });
 
 const ALL_SCOPES: ReadonlySet<TokenScope> = new Set(TOKEN_SCOPES);
 
@@ -71,12 +76,25 @@ async function keyPrincipal(env: Env, key: string): Promise<Principal | null> {
   if (!entry || entry.until <= now) {
     const found = await directory(env).verify(hash);
     // Unknown keys are remembered briefly too, so a flood of bad keys does not reach the DO.
-    entry = { accountId: found?.account_id ?? null, keyId: found?.key_id ?? null, limits: found?.limits ?? null, until: now + (found ? cfg.REELMESH_KEY_CACHE_S : 5) * 1000 };
+    entry = {
+      accountId: found?.account_id ?? null,
+      keyId: found?.key_id ?? null,
+      limits: found?.limits ?? null,
+      until: now + (found ? cfg.REELMESH_KEY_CACHE_S : 5) * 1000,
+    };
     if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
     keyCache.set(hash, entry);
   }
   return entry.accountId
-    ? { accountId: entry.accountId, kind: "key", subject: null, scopes: ALL_SCOPES, tokenCap: null, tokenId: entry.keyId, limits: entry.limits }
+    ? {
+        accountId: entry.accountId,
+        kind: "key",
+        subject: null,
+        scopes: ALL_SCOPES,
+        tokenCap: null,
+        tokenId: entry.keyId,
+        limits: entry.limits,
+      }
     : null;
 }
 
@@ -85,7 +103,15 @@ export async function principalFor(env: Env, credential: string | null): Promise
   if (credential.startsWith("rmt_")) {
     const claims = await verifyToken(edgeConfig(env).REELMESH_TOKEN_SECRET, credential);
     if (!claims) return null;
-    return { accountId: claims.acct, kind: "token", subject: claims.sub, scopes: new Set(claims.scopes), tokenCap: claims.cap, tokenId: claims.jti, limits: null };
+    return {
+      accountId: claims.acct,
+      kind: "token",
+      subject: claims.sub,
+      scopes: new Set(claims.scopes),
+      tokenCap: claims.cap,
+      tokenId: claims.jti,
+      limits: null,
+    };
   }
   return keyPrincipal(env, credential);
 }
@@ -100,8 +126,10 @@ export function requireAuth(scope: TokenScope | null, opts: { keyOnly?: boolean 
     if (!credential) throw unauthorized("Send your API key or app token as `Authorization: Bearer <credential>`.");
     const principal = await principalFor(c.env, credential);
     if (!principal) throw unauthorized("The API key or app token is not valid (unknown, revoked or expired).");
-    if (opts.keyOnly && principal.kind !== "key") throw new ApiError(403, "forbidden", "API key required", "This call needs an API key; app tokens cannot make it.");
-    if (scope && !principal.scopes.has(scope)) throw new ApiError(403, "insufficient_scope", "Missing scope", `This call needs the ${scope} scope.`);
+    if (opts.keyOnly && principal.kind !== "key")
+      throw new ApiError(403, "forbidden", "API key required", "This call needs an API key; app tokens cannot make it.");
+    if (scope && !principal.scopes.has(scope))
+      throw new ApiError(403, "insufficient_scope", "Missing scope", `This call needs the ${scope} scope.`);
     c.set("accountId", principal.accountId);
     c.set("principal", principal);
     await next();

@@ -33,7 +33,13 @@ export function applyRateLimit(c: Context<{ Bindings: Env; Variables: AuthVariab
   const headers = rateLimitHeaders(rate);
   if (!rate.allowed) {
     const limits = accountLimits(c.env, c.get("principal"));
-    throw new ApiError(429, "rate_limited", "Too many requests", `At most ${limits.burst} creates at once and ${limits.per_s} per second after that; retry after ${rate.retryAfterS} s.`, { headers });
+    throw new ApiError(
+      429,
+      "rate_limited",
+      "Too many requests",
+      `At most ${limits.burst} creates at once and ${limits.per_s} per second after that; retry after ${rate.retryAfterS} s.`,
+      { headers },
+    );
   }
   for (const [k, v] of Object.entries(headers)) c.header(k, v);
 }

@@ -34,17 +34,29 @@ async function authorize(c: Context<App>, id: string): Promise<{ query: string; 
   if (token !== undefined) {
     const valid = await verifyPlaybackToken(edgeConfig(c.env).REELMESH_PLAYBACK_SECRET, id, token);
     if (!valid) {
-      throw new ApiError(401, "invalid_playback_token", "Playback token invalid or expired", "Fetch the video again for a fresh playback URL.");
+      throw new ApiError(
+        401,
+        "invalid_playback_token",
+        "Playback token invalid or expired",
+        "Fetch the video again for a fresh playback URL.",
+      );
     }
     return { query: `?token=${token}`, account: null, tokenAccount: valid.account };
   }
   const account = await principalFor(c.env, bearerKey(c.req.header("authorization")));
   if (!account) {
-    throw new ApiError(401, "unauthorized", "Missing or invalid credentials", "Send `Authorization: Bearer <key or app token>` or use the signed playback URL.", {
-      headers: { "www-authenticate": 'Bearer realm="reelmesh"' },
-    });
+    throw new ApiError(
+      401,
+      "unauthorized",
+      "Missing or invalid credentials",
+      "Send `Authorization: Bearer <key or app token>` or use the signed playback URL.",
+      {
+        headers: { "www-authenticate": 'Bearer realm="reelmesh"' },
+      },
+    );
   }
-  if (!account.scopes.has("videos:read")) throw new ApiError(403, "insufficient_scope", "Missing scope", "This call needs the videos:read scope.");
+  if (!account.scopes.has("videos:read"))
+    throw new ApiError(403, "insufficient_scope", "Missing scope", "This call needs the videos:read scope.");
   return { query: "", account, tokenAccount: null };
 }
 
@@ -64,7 +76,12 @@ function countServed(c: Context<App>, job: JobRecord, bytes: number): void {
   if (bytes <= 0) return;
   queueServed(c.env, c.executionCtx, new Date().toISOString().slice(0, 10), bytes);
   if (isHitId(job.id)) queueHitServed(c.env, c.executionCtx, job.account_id, job.id, bytes);
-  else c.executionCtx.waitUntil(jobStub(c.env, job.id).addServed(bytes).catch(() => {}));
+  else
+    c.executionCtx.waitUntil(
+      jobStub(c.env, job.id)
+        .addServed(bytes)
+        .catch(() => {}),
+    );
 }
 
 /**
@@ -101,9 +118,15 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
     key = job.content?.key;
     type = "video/mp4";
     if (!key) {
-      throw new ApiError(409, "video_not_ready", "Video not finished", `The MP4 of ${id} exists once the video has succeeded (status: ${job.status}).`, {
-        headers: isTerminal(job.status) ? {} : { "retry-after": "2" },
-      });
+      throw new ApiError(
+        409,
+        "video_not_ready",
+        "Video not finished",
+        `The MP4 of ${id} exists once the video has succeeded (status: ${job.status}).`,
+        {
+          headers: isTerminal(job.status) ? {} : { "retry-after": "2" },
+        },
+      );
     }
   } else if (file === "poster.jpg") {
     // Under the outputs' prefix: a joined job's or a hit's poster is its leader's.
@@ -113,7 +136,10 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
     const index = Number(file.slice(4, 9));
     key = contiguousChunks(job).find((ch) => ch.index === index)?.key;
   }
-  if (!key) throw new ApiError(404, "segment_not_ready", "Not available yet", `${file} is not (yet) part of video ${id}.`, { headers: { "retry-after": "1" } });
+  if (!key)
+    throw new ApiError(404, "segment_not_ready", "Not available yet", `${file} is not (yet) part of video ${id}.`, {
+      headers: { "retry-after": "1" },
+    });
   const range = c.req.header("range");
   // Every object here is immutable once listed, so whole-object reads are kept in the edge
   // cache, keyed by the object (not by the caller's token): the first viewer in a location
@@ -131,7 +157,9 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
   const upstream = await getObject(edgeConfig(c.env), key, range);
   if (file === "poster.jpg" && upstream.status === 404) {
     // Written beside the first segment; it may land a moment after it.
-    throw new ApiError(404, "segment_not_ready", "Not available yet", `The poster of ${id} is not stored yet.`, { headers: { "retry-after": "1" } });
+    throw new ApiError(404, "segment_not_ready", "Not available yet", `The poster of ${id} is not stored yet.`, {
+      headers: { "retry-after": "1" },
+    });
   }
   if (upstream.status !== 200 && upstream.status !== 206) {
     // Listed as committed but not readable: a storage fault, not the client's.

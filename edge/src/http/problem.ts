@@ -23,7 +23,10 @@ export class ApiError extends Error {
   readonly extensions: Record<string, unknown>;
 
   constructor(
-    status: ContentfulStatusCode, code: string, title: string, detail?: string,
+    status: ContentfulStatusCode,
+    code: string,
+    title: string,
+    detail?: string,
     opts: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
   ) {
     super(detail ?? title);

@@ -13,8 +13,15 @@ import { idempotentForAccount } from "./idempotent.ts";
 export const tokens = new Hono<{ Bindings: Env; Variables: AuthVariables }>();
 
 export const TokenRequestSchema = z.strictObject({
-  subject: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
-  scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).default([...TOKEN_SCOPES]),
+  subject: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
+  scopes: z
+    .array(z.enum(TOKEN_SCOPES))
+    .min(1)
+    .default([...TOKEN_SCOPES]),
   credit_cap: z.int().min(0).optional(),
   expires_in_s: z.int().min(60).max(MAX_TOKEN_TTL_S).default(900),
 });
@@ -31,10 +38,19 @@ tokens.post("/tokens", requireApiKey, idempotentForAccount, async (c) => {
   const req = await jsonBody(c, TokenRequestSchema);
   const now = Math.floor(Date.now() / 1000);
   const claims = {
-    v: 1 as const, acct: c.get("accountId"), sub: req.subject, scopes: [...new Set(req.scopes)], cap: req.credit_cap ?? null,
-    iat: now, exp: now + req.expires_in_s, jti: crypto.randomUUID(),
+    v: 1 as const,
+    acct: c.get("accountId"),
+    sub: req.subject,
+    scopes: [...new Set(req.scopes)],
+    cap: req.credit_cap ?? null,
+    iat: now,
+    exp: now + req.expires_in_s,
+    jti: crypto.randomUUID(),
   };
   const token = await mintToken(edgeConfig(c.env).REELMESH_TOKEN_SECRET, claims);
   c.header("cache-control", "no-store");
-  return c.json({ token, subject: claims.sub, scopes: claims.scopes, credit_cap: claims.cap, expires_at: new Date(claims.exp * 1000).toISOString() }, 201);
+  return c.json(
+    { token, subject: claims.sub, scopes: claims.scopes, credit_cap: claims.cap, expires_at: new Date(claims.exp * 1000).toISOString() },
+    201,
+  );
 });

@@ -20,7 +20,8 @@ export function invalidBody(error: z.ZodError, title = "Invalid request body"): 
   return new ApiError(400, "validation_failed", title, errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
 }
 
-export const invalidJson = () => new ApiError(400, "invalid_json", "Body is not valid JSON", "The request body could not be parsed as JSON.");
+export const invalidJson = () =>
+  new ApiError(400, "invalid_json", "Body is not valid JSON", "The request body could not be parsed as JSON.");
 
 /** Parses a JSON request body against `schema`, or throws the matching 400 problem. */
 export async function jsonBody<T extends z.ZodType>(c: { req: { json(): Promise<unknown> } }, schema: T): Promise<z.infer<T>> {

@@ -110,7 +110,12 @@ function modelErrors(req: CreateVideoRequest, spec: ModelSpec, allowPrivate: boo
 
 export async function jobView(c: Context<App>, job: JobRecord) {
   const base = `${origin(c)}/v1/videos/${job.id}`;
-  const token = await issuePlaybackToken(edgeConfig(c.env).REELMESH_PLAYBACK_SECRET, job.id, undefined, isHitId(job.id) ? job.account_id : null);
+  const token = await issuePlaybackToken(
+    edgeConfig(c.env).REELMESH_PLAYBACK_SECRET,
+    job.id,
+    undefined,
+    isHitId(job.id) ? job.account_id : null,
+  );
   const ready = contiguousChunks(job).length;
   return {
     id: job.id,
@@ -164,7 +169,8 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, async (c) =
   const accountId = c.get("accountId");
   const ledger = c.env.LEDGER.get(c.env.LEDGER.idFromName(accountId));
   const rate = createPolicy(c.env, principal);
-  const grant = accountId === DEV_ACCOUNT && cfg.REELMESH_DEV_CREDITS > 0 ? { ref: "dev-grant", amount: cfg.REELMESH_DEV_CREDITS } : undefined;
+  const grant =
+    accountId === DEV_ACCOUNT && cfg.REELMESH_DEV_CREDITS > 0 ? { ref: "dev-grant", amount: cfg.REELMESH_DEV_CREDITS } : undefined;
   let admitted = false;
   /** The rate check's headers, for every answer after it (errors too: a client sees its quota). */
   let rateHeaders: Record<string, string> = {};
@@ -189,12 +195,15 @@ videos.post("/", requireAuth("videos:create"), idempotentForAccount, async (c) =
   }
 });
 
-async function createVideo(c: Context<App>, ctx: {
-  cfg: ReturnType<typeof edgeConfig>;
-  principal: Principal;
-  ledger: DurableObjectStub<LedgerObject>;
-  admit: (charge?: AdmitRequest["charge"], hit?: JobRecord) => Promise<Reservation | null>;
-}): Promise<Response> {
+async function createVideo(
+  c: Context<App>,
+  ctx: {
+    cfg: ReturnType<typeof edgeConfig>;
+    principal: Principal;
+    ledger: DurableObjectStub<LedgerObject>;
+    admit: (charge?: AdmitRequest["charge"], hit?: JobRecord) => Promise<Reservation | null>;
+  },
+): Promise<Response> {
   const { cfg, principal, ledger, admit } = ctx;
   const parsed = CreateVideoRequestSchema.safeParse(await readBody(c));
   if (!parsed.success) throw invalidBody(parsed.error);
@@ -206,7 +215,9 @@ async function createVideo(c: Context<App>, ctx: {
   const spec: ModelSpec = MODELS[req.model];
   const errors = modelErrors(req, spec, cfg.REELMESH_ENV === "development");
   if (errors.length > 0) {
-    throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
+    throw new ApiError(400, "validation_failed", "Invalid request body", errors.map((e) => `${e.field}: ${e.message}`).join("; "), {
+      errors,
+    });
   }
 
   const resolution = req.resolution ?? spec.defaultResolution;
@@ -224,20 +235,61 @@ async function createVideo(c: Context<App>, ctx: {
   const now = new Date().toISOString();
   const seed = req.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]! % (MAX_SEED + 1);
   const record: JobRecord = {
-    id, account_id: c.get("accountId"), status: "queued", created_at: now, updated_at: now, started_at: null, completed_at: null,
-    model: req.model, prompt: req.prompt, negative_prompt: req.negative_prompt ?? "", duration_s: req.duration_s,
-    aspect_ratio: req.aspect_ratio, resolution, width, height, fps: spec.fps, seed,
-    steps: req.steps ?? spec.defaultSteps, guidance: req.guidance ?? spec.defaultGuidance,
-    scheduler: req.scheduler ?? spec.schedulers[0]!, tier: req.tier,
-    chunk_frames: spec.chunkFrames, total_chunks: totalChunks, codecs: null, init: null, chunks: [], progress: null,
-    usage: null, error: null, worker_id: null, metadata: req.metadata ?? {},
-    subject: principal.subject, token_id: principal.kind === "token" ? principal.tokenId : null,
-    content: null, webhook_url: req.webhook_url ?? null, base_url: origin(c), queue_position: null, expires_at: null, expired: false,
-    output_prefix: outputPrefix(id), content_address: null, follows: null, cache: "none",
-    price: { credits: quote(pricing).credits, kind: "generation" }, cancel_requested: false, charged: null, bytes_served: 0,
+    id,
+    account_id: c.get("accountId"),
+    status: "queued",
+    created_at: now,
+    updated_at: now,
+    started_at: null,
+    completed_at: null,
+    model: req.model,
+    prompt: req.prompt,
+    negative_prompt: req.negative_prompt ?? "",
+    duration_s: req.duration_s,
+    aspect_ratio: req.aspect_ratio,
+    resolution,
+    width,
+    height,
+    fps: spec.fps,
+    seed,
+    steps: req.steps ?? spec.defaultSteps,
+    guidance: req.guidance ?? spec.defaultGuidance,
+    scheduler: req.scheduler ?? spec.schedulers[0]!,
+    tier: req.tier,
+    chunk_frames: spec.chunkFrames,
+    total_chunks: totalChunks,
+    codecs: null,
+    init: null,
+    chunks: [],
+    progress: null,
+    usage: null,
+    error: null,
+    worker_id: null,
+    metadata: req.metadata ?? {},
+    subject: principal.subject,
+    token_id: principal.kind === "token" ? principal.tokenId : null,
+    content: null,
+    webhook_url: req.webhook_url ?? null,
+    base_url: origin(c),
+    queue_position: null,
+    expires_at: null,
+    expired: false,
+    output_prefix: outputPrefix(id),
+    content_address: null,
+    follows: null,
+    cache: "none",
+    price: { credits: quote(pricing).credits, kind: "generation" },
+    cancel_requested: false,
+    charged: null,
+    bytes_served: 0,
   };
   const stub = jobStub(c.env, id);
-  const meta = { tier: req.tier, subject: principal.subject, token: principal.kind === "token" ? principal.tokenId : null, tokenCap: principal.tokenCap };
+  const meta = {
+    tier: req.tier,
+    subject: principal.subject,
+    token: principal.kind === "token" ? principal.tokenId : null,
+    tokenCap: principal.tokenCap,
+  };
   const content = (address: string) => c.env.CONTENT.get(c.env.CONTENT.idFromName(address));
   /**
    * Admits the create and reserves the price of this answer (`settle`: charges it whole, for
@@ -272,9 +324,17 @@ async function createVideo(c: Context<App>, ctx: {
   // Identical requests (same account, model, prompts, parameters and seed) share one run.
   if (req.cache === "auto" && req.seed !== undefined) {
     record.content_address = await contentAddress({
-      account: record.account_id, model: record.model, prompt: normalizePromptForCache(record.prompt),
-      negative_prompt: normalizePromptForCache(record.negative_prompt), duration_s: record.duration_s, aspect_ratio: record.aspect_ratio,
-      resolution, steps: record.steps, guidance: record.guidance, scheduler: record.scheduler, seed,
+      account: record.account_id,
+      model: record.model,
+      prompt: normalizePromptForCache(record.prompt),
+      negative_prompt: normalizePromptForCache(record.negative_prompt),
+      duration_s: record.duration_s,
+      aspect_ratio: record.aspect_ratio,
+      resolution,
+      steps: record.steps,
+      guidance: record.guidance,
+      scheduler: record.scheduler,
+      seed,
     });
     const claim = recallHit(record.content_address) ?? (await content(record.content_address).claim(id, req.tier));
     if (claim.role !== "leader") {
@@ -284,11 +344,21 @@ async function createVideo(c: Context<App>, ctx: {
       record.queue_position = null;
       if (claim.role === "hit") {
         rememberHit(record.content_address, claim);
-        const done = claim.result ? { ...claim.result, expires_at: claim.expires_at } : await leader.get().then((j) => (j?.status === "succeeded" && !j.expired ? j : null));
+        const done = claim.result
+          ? { ...claim.result, expires_at: claim.expires_at }
+          : await leader.get().then((j) => (j?.status === "succeeded" && !j.expired ? j : null));
         if (done) {
           Object.assign(record, {
-            status: "succeeded", cache: "hit", started_at: now, completed_at: now, codecs: done.codecs, init: done.init, chunks: done.chunks,
-            content: done.content, usage: done.usage as JobRecord["usage"], expires_at: done.expires_at,
+            status: "succeeded",
+            cache: "hit",
+            started_at: now,
+            completed_at: now,
+            codecs: done.codecs,
+            init: done.init,
+            chunks: done.chunks,
+            content: done.content,
+            usage: done.usage as JobRecord["usage"],
+            expires_at: done.expires_at,
             price: { credits: quote(pricing, "hit").credits, kind: "hit" },
           } satisfies Partial<JobRecord>);
           if (record.webhook_url) {
@@ -324,9 +394,15 @@ async function createVideo(c: Context<App>, ctx: {
   if (!slot.allowed) {
     await ledger.refund(id);
     if (record.cache === "miss") await content(record.content_address!).settle(id, false, null);
-    throw new ApiError(429, "concurrency_limit", "Too many running jobs", `At most ${slot.max} jobs may run at once; ${slot.running} are running.`, {
-      headers: { "retry-after": "5" },
-    });
+    throw new ApiError(
+      429,
+      "concurrency_limit",
+      "Too many running jobs",
+      `At most ${slot.max} jobs may run at once; ${slot.running} are running.`,
+      {
+        headers: { "retry-after": "5" },
+      },
+    );
   }
   // Where it will stand in its tier's queue: SQS's count of waiting messages (approximate, as
   // a standard queue's order is). A failure to read it loses nothing but the estimate.
@@ -334,17 +410,34 @@ async function createVideo(c: Context<App>, ctx: {
   await store();
 
   const message: JobMessage = {
-    v: 1, job_id: id, account_id: record.account_id, model: req.model, prompt: record.prompt, negative_prompt: record.negative_prompt,
-    seed, steps: record.steps, guidance: record.guidance, scheduler: record.scheduler, width, height, fps: spec.fps, chunk_frames: spec.chunkFrames,
-    num_chunks: totalChunks, tier: req.tier, output: { bucket: cfg.S3_BUCKET, prefix: outputPrefix(id) },
-    events_url: `${origin(c)}/internal/events`, enqueued_at: now,
+    v: 1,
+    job_id: id,
+    account_id: record.account_id,
+    model: req.model,
+    prompt: record.prompt,
+    negative_prompt: record.negative_prompt,
+    seed,
+    steps: record.steps,
+    guidance: record.guidance,
+    scheduler: record.scheduler,
+    width,
+    height,
+    fps: spec.fps,
+    chunk_frames: spec.chunkFrames,
+    num_chunks: totalChunks,
+    tier: req.tier,
+    output: { bucket: cfg.S3_BUCKET, prefix: outputPrefix(id) },
+    events_url: `${origin(c)}/internal/events`,
+    enqueued_at: now,
   };
   try {
     await enqueueJob(cfg, message);
   } catch (err) {
     // Nothing will run it: record that, and tell the caller to retry (nothing was charged).
     await stub.fail("enqueue_failed", (err as Error).message);
-    throw new ApiError(503, "queue_unavailable", "Could not queue the job", "The job queue is unavailable; retry shortly.", { headers: { "retry-after": "5" } });
+    throw new ApiError(503, "queue_unavailable", "Could not queue the job", "The job queue is unavailable; retry shortly.", {
+      headers: { "retry-after": "5" },
+    });
   }
   c.header("location", `/v1/videos/${id}`);
   return c.json(await jobView(c, record), 202);
@@ -352,8 +445,16 @@ async function createVideo(c: Context<App>, ctx: {
 
 function paymentRefused(r: Reservation, price: number): ApiError {
   return r.reason === "token_cap"
-    ? new ApiError(402, "token_credit_cap", "Over this token's credit cap", `This call costs ${price} credits, more than is left of the app token's cap.`, { extensions: { price } })
-    : new ApiError(402, "insufficient_credits", "Not enough credits", `This call costs ${price} credits; the balance is ${r.balance}.`, { extensions: { price, balance: r.balance } });
+    ? new ApiError(
+        402,
+        "token_credit_cap",
+        "Over this token's credit cap",
+        `This call costs ${price} credits, more than is left of the app token's cap.`,
+        { extensions: { price } },
+      )
+    : new ApiError(402, "insufficient_credits", "Not enough credits", `This call costs ${price} credits; the balance is ${r.balance}.`, {
+        extensions: { price, balance: r.balance },
+      });
 }
 
 /**
@@ -369,7 +470,10 @@ async function answerHit(h: {
 }): Promise<void> {
   const { record, stub, ledger } = h;
   await h.charge();
-  const failed = await stub.create(record).then(() => null, (err: unknown) => err as Error);
+  const failed = await stub.create(record).then(
+    () => null,
+    (err: unknown) => err as Error,
+  );
   if (failed) {
     await ledger.undo(record.id);
     throw failed;

@@ -47,8 +47,12 @@ export function idempotency<E extends HonoEnv = any>(opts: IdempotencyOptions<E>
     const account = opts.account(c);
     if (account === null) return next();
     if (!VALID_KEY.test(key)) {
-      throw new ApiError(400, "invalid_idempotency_key", "Invalid Idempotency-Key",
-        "Idempotency-Key must be 1 to 255 printable ASCII characters.");
+      throw new ApiError(
+        400,
+        "invalid_idempotency_key",
+        "Invalid Idempotency-Key",
+        "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+      );
     }
 
     // Read through Hono's body cache, so handlers can still call c.req.json() / text().
@@ -64,12 +68,21 @@ export function idempotency<E extends HonoEnv = any>(opts: IdempotencyOptions<E>
         case "replay":
           return replay(begun);
         case "mismatch":
-          throw new ApiError(422, "idempotency_key_reused", "Idempotency-Key reused",
-            "This Idempotency-Key was already used with a different request; use a new key for a new request.");
+          throw new ApiError(
+            422,
+            "idempotency_key_reused",
+            "Idempotency-Key reused",
+            "This Idempotency-Key was already used with a different request; use a new key for a new request.",
+          );
         case "in_progress":
           if (Date.now() + pollMs > deadline) {
-            throw new ApiError(409, "idempotency_in_progress", "Request in progress",
-              "A request with this Idempotency-Key is still being processed; retry shortly.", { headers: { "retry-after": "1" } });
+            throw new ApiError(
+              409,
+              "idempotency_in_progress",
+              "Request in progress",
+              "A request with this Idempotency-Key is still being processed; retry shortly.",
+              { headers: { "retry-after": "1" } },
+            );
           }
           await sleep(pollMs);
           continue;

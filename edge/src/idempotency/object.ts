@@ -25,11 +25,7 @@ export interface StoredResponse {
   body: string;
 }
 
-export type BeginResult =
-  | { state: "new" }
-  | ({ state: "replay" } & StoredResponse)
-  | { state: "mismatch" }
-  | { state: "in_progress" };
+export type BeginResult = { state: "new" } | ({ state: "replay" } & StoredResponse) | { state: "mismatch" } | { state: "in_progress" };
 
 /** Exported for tests (runInDurableObject), not part of the RPC surface. */
 export interface IdempotencyEntry {

@@ -7,9 +7,16 @@ import { contiguousChunks, type JobRecord } from "./record.ts";
 export function costEntry(job: JobRecord): JobCost {
   const ran = !job.follows;
   return {
-    job_id: job.id, account_id: job.account_id, tier: job.tier, day: (job.completed_at ?? job.updated_at).slice(0, 10), charged: job.charged ?? 0,
-    gpu_s: ran ? (job.usage?.gpu_s ?? 0) : 0, encode_s: ran ? (job.usage?.encode_s ?? 0) : 0, bytes_stored: ran ? (job.usage?.bytes_stored ?? 0) : 0,
-    video_s: contiguousChunks(job).reduce((s, ch) => s + ch.duration_s, 0), ran_on_gpu: ran,
+    job_id: job.id,
+    account_id: job.account_id,
+    tier: job.tier,
+    day: (job.completed_at ?? job.updated_at).slice(0, 10),
+    charged: job.charged ?? 0,
+    gpu_s: ran ? (job.usage?.gpu_s ?? 0) : 0,
+    encode_s: ran ? (job.usage?.encode_s ?? 0) : 0,
+    bytes_stored: ran ? (job.usage?.bytes_stored ?? 0) : 0,
+    video_s: contiguousChunks(job).reduce((s, ch) => s + ch.duration_s, 0),
+    ran_on_gpu: ran,
   };
 }
 

@@ -29,8 +29,12 @@ export class Followers {
   /** Calls `send` on every follower's object; a follower that fails is logged, not retried. */
   async forward(send: (stub: DurableObjectStub<JobObject>, id: string) => Promise<unknown>): Promise<void> {
     const followers = await this.list();
-    await Promise.all(followers.map((id) => send(this.env.JOBS.get(this.env.JOBS.idFromName(id)), id).catch((err: unknown) => {
-      console.error(JSON.stringify({ msg: "forward to follower failed", follower: id, error: (err as Error).message }));
-    })));
+    await Promise.all(
+      followers.map((id) =>
+        send(this.env.JOBS.get(this.env.JOBS.idFromName(id)), id).catch((err: unknown) => {
+          console.error(JSON.stringify({ msg: "forward to follower failed", follower: id, error: (err as Error).message }));
+        }),
+      ),
+    );
   }
 }

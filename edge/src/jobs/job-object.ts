@@ -89,7 +89,14 @@ export class JobObject extends DurableObject<Env> {
     }
     job.chunks.sort((a, b) => a.index - b.index);
     if (isTerminal(leader.status)) {
-      Object.assign(job, { status: leader.status, usage: leader.usage, content: leader.content, error: leader.error, completed_at: new Date().toISOString(), expires_at: leader.expires_at });
+      Object.assign(job, {
+        status: leader.status,
+        usage: leader.usage,
+        content: leader.content,
+        error: leader.error,
+        completed_at: new Date().toISOString(),
+        expires_at: leader.expires_at,
+      });
     }
     job.updated_at = new Date().toISOString();
     await this.ctx.storage.put(KEY, job);
@@ -154,7 +161,13 @@ export class JobObject extends DurableObject<Env> {
     const followers = await this.followers.list();
     if (job.status === "queued" || followers.length > 0 || job.follows) {
       const now = new Date().toISOString();
-      Object.assign(job, { status: "canceled", completed_at: now, updated_at: now, progress: null, cancel_requested: followers.length === 0 });
+      Object.assign(job, {
+        status: "canceled",
+        completed_at: now,
+        updated_at: now,
+        progress: null,
+        cancel_requested: followers.length === 0,
+      });
       await this.ctx.storage.put(KEY, job);
       await this.finished(job);
       return job;
@@ -190,9 +203,18 @@ export class JobObject extends DurableObject<Env> {
       this.env.COSTS.get(this.env.COSTS.idFromName("costs")).record(costEntry(job)),
     ]);
     if (job.content_address && !job.follows) {
-      await this.env.CONTENT.get(this.env.CONTENT.idFromName(job.content_address)).settle(job.id, job.status === "succeeded", job.expires_at, {
-        codecs: job.codecs, init: job.init, chunks: job.chunks, content: job.content, usage: job.usage,
-      });
+      await this.env.CONTENT.get(this.env.CONTENT.idFromName(job.content_address)).settle(
+        job.id,
+        job.status === "succeeded",
+        job.expires_at,
+        {
+          codecs: job.codecs,
+          init: job.init,
+          chunks: job.chunks,
+          content: job.content,
+          usage: job.usage,
+        },
+      );
     }
     const type: FeedType = job.status === "succeeded" ? "completed" : job.status === "canceled" ? "canceled" : "failed";
     await this.feed.record({ type, data: type === "completed" ? completedData(job) : { error: job.error } });

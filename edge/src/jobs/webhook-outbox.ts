@@ -53,13 +53,19 @@ export class WebhookOutbox {
         remaining.push(d);
         continue;
       }
-      const outcome = await this.deliver(job, d).catch((err: unknown) => ({ ok: false as const, retryable: true, error: (err as Error).message }));
+      const outcome = await this.deliver(job, d).catch((err: unknown) => ({
+        ok: false as const,
+        retryable: true,
+        error: (err as Error).message,
+      }));
       d.attempts++;
       if (outcome.ok) continue;
       d.last_error = outcome.error;
       const delay = outcome.retryable ? (nextAttemptDelayS(d.attempts) ?? null) : null;
       if (delay === null) {
-        console.warn(JSON.stringify({ msg: "webhook given up", job_id: job.id, webhook_id: d.id, attempts: d.attempts, error: d.last_error }));
+        console.warn(
+          JSON.stringify({ msg: "webhook given up", job_id: job.id, webhook_id: d.id, attempts: d.attempts, error: d.last_error }),
+        );
         continue;
       }
       d.next_at = now + delay * 1000;

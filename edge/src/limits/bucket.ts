@@ -65,7 +65,9 @@ export function takeTokens(sql: SqlStorage, policy: LimitPolicy, cost: number, n
   if (capacity - tokens < EPS) tokens = capacity;
   sql.exec(
     `INSERT INTO buckets (name, tokens, last_ms) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET tokens = excluded.tokens, last_ms = excluded.last_ms`,
-    name, tokens, lastMs,
+    name,
+    tokens,
+    lastMs,
   );
 
   return {

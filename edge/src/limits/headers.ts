@@ -10,7 +10,9 @@ import type { TakeResult } from "./bucket.ts";
  *   bucket takes to refill;
  * - `Retry-After` (RFC 9110 §10.2.3, delta-seconds), only on a refused request (429).
  */
-export function rateLimitHeaders(r: Pick<TakeResult, "allowed" | "limit" | "remaining" | "resetS" | "retryAfterS" | "windowS">): Record<string, string> {
+export function rateLimitHeaders(
+  r: Pick<TakeResult, "allowed" | "limit" | "remaining" | "resetS" | "retryAfterS" | "windowS">,
+): Record<string, string> {
   const headers: Record<string, string> = {
     "RateLimit-Limit": String(r.limit),
     "RateLimit-Remaining": String(Math.max(0, r.remaining)),

@@ -16,19 +16,39 @@ const keys = new Map<string, CryptoKey>();
 
 async function mac(secret: string, jobId: string, exp: number, account: string | null): Promise<string> {
   let key = keys.get(secret);
-  if (!key) keys.set(secret, (key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])));
-  const sig = await crypto.subtle.sign("HMAC", key, encoder.encode(account === null ? `play.${jobId}.${exp}` : `play.${jobId}.${exp}.${account}`));
-  return Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, "0")).join("").slice(0, MAC_HEX);
+  if (!key)
+    keys.set(
+      secret,
+      (key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])),
+    );
+  const sig = await crypto.subtle.sign(
+    "HMAC",
+    key,
+    encoder.encode(account === null ? `play.${jobId}.${exp}` : `play.${jobId}.${exp}.${account}`),
+  );
+  return Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, "0"))
+    .join("")
+    .slice(0, MAC_HEX);
 }
 
 /** `account`: only for a hit kept in its account's ledger (the account id is then in the token). */
-export async function issuePlaybackToken(secret: string, jobId: string, nowS = Math.floor(Date.now() / 1000), account: string | null = null): Promise<string> {
+export async function issuePlaybackToken(
+  secret: string,
+  jobId: string,
+  nowS = Math.floor(Date.now() / 1000),
+  account: string | null = null,
+): Promise<string> {
   const exp = nowS + PLAYBACK_TOKEN_TTL_S;
   return account === null ? `${exp}.${await mac(secret, jobId, exp, null)}` : `${exp}.${account}.${await mac(secret, jobId, exp, account)}`;
 }
 
 /** The token's account (null when it names none) if it is valid for `jobId` now; false if not. */
-export async function verifyPlaybackToken(secret: string, jobId: string, token: string, nowS = Math.floor(Date.now() / 1000)): Promise<{ account: string | null } | false> {
+export async function verifyPlaybackToken(
+  secret: string,
+  jobId: string,
+  token: string,
+  nowS = Math.floor(Date.now() / 1000),
+): Promise<{ account: string | null } | false> {
   const match = /^(\d{1,12})\.(?:([A-Za-z0-9_-]{1,64})\.)?([0-9a-f]+)$/.exec(token);
   if (!match) return false;
   const exp = Number(match[1]);

@@ -135,7 +135,7 @@ export function featureSlots(text: string, buckets: number, normalized = false):
     pwe = we;
     ws = -1;
   };
-  for (let i = 0; i < t.length; ) {
+  for (let i = 0; i < t.length;) {
     const cp = t.codePointAt(i)!;
     const next = i + (cp > 0xffff ? 2 : 1);
     const cls = charClass(cp);
@@ -206,11 +206,23 @@ export function classify(model: ShippedModel, text: string, normalized = false):
 }
 
 /** The shipped model from its data module (int8 weights stored class by class). */
-export function decodeModel(data: { buckets: number; scale: readonly number[]; bias: readonly number[]; threshold: number; weights: string }): ShippedModel {
+export function decodeModel(data: {
+  buckets: number;
+  scale: readonly number[];
+  bias: readonly number[];
+  threshold: number;
+  weights: string;
+}): ShippedModel {
   const bytes = Uint8Array.from(atob(data.weights), (c) => c.charCodeAt(0));
   const weights = new Int8Array(K * data.buckets);
   for (let c = 0; c < K; c++) {
     for (let i = 0; i < data.buckets; i++) weights[i * K + c] = bytes[c * data.buckets + i]!;
   }
-  return { buckets: data.buckets, weights, scale: Float64Array.from(data.scale), bias: Float64Array.from(data.bias), threshold: data.threshold };
+  return {
+    buckets: data.buckets,
+    weights,
+    scale: Float64Array.from(data.scale),
+    bias: Float64Array.from(data.bias),
+    threshold: data.threshold,
+  };
 }

@@ -137,7 +137,8 @@ function negated(text: string, start: number): boolean {
 }
 
 const AGE_EN = /(?:^|[^0-9])(1[0-7]|[1-9])\s*-?\s*(?:yo|y\/o|yrs?[\s-]*old|years?[\s-]*old|year[\s-]*olds)(?![a-z])/;
-const AGE_ZH = /(?:^|[^0-9])(1[0-7]|[1-9])\s*(?:岁|周岁)|(?:^|[^十二三四五六七八九])(?:十[一二三四五六七]|[一二三四五六七八九两])\s*(?:岁|周岁)/;
+const AGE_ZH =
+  /(?:^|[^0-9])(1[0-7]|[1-9])\s*(?:岁|周岁)|(?:^|[^十二三四五六七八九])(?:十[一二三四五六七]|[一二三四五六七八九两])\s*(?:岁|周岁)/;
 
 let shippedModel: ShippedModel | undefined;
 /** Scratch for `moderate` (synchronous, one call at a time): a typed array per call costs more than its use. */

@@ -81,21 +81,123 @@ export function isWordChar(c: number): boolean {
 /** Look-alikes that survive NFKD + lower-casing. Values are Latin (or digits, folded later). */
 const LOOKALIKE: Record<string, string> = {
   // Cyrillic
-  а: "a", в: "b", г: "r", е: "e", к: "k", м: "m", н: "h", о: "o", п: "n", р: "p", с: "c", т: "t", у: "y",
-  х: "x", ъ: "b", ь: "b", ѕ: "s", і: "i", ј: "j", ԁ: "d", ԛ: "q", ԝ: "w", ӏ: "l", һ: "h", ү: "y",
-  є: "e", ѡ: "w", ɡ: "g",
+  а: "a",
+  в: "b",
+  г: "r",
+  е: "e",
+  к: "k",
+  м: "m",
+  н: "h",
+  о: "o",
+  п: "n",
+  р: "p",
+  с: "c",
+  т: "t",
+  у: "y",
+  х: "x",
+  ъ: "b",
+  ь: "b",
+  ѕ: "s",
+  і: "i",
+  ј: "j",
+  ԁ: "d",
+  ԛ: "q",
+  ԝ: "w",
+  ӏ: "l",
+  һ: "h",
+  ү: "y",
+  є: "e",
+  ѡ: "w",
+  ɡ: "g",
   // Greek
-  α: "a", β: "b", γ: "y", ε: "e", ζ: "z", η: "n", ι: "i", κ: "k", μ: "u", ν: "v", ο: "o", ρ: "p",
-  ς: "s", τ: "t", υ: "u", χ: "x", ω: "w", ϲ: "c", ϳ: "j", ϵ: "e",
+  α: "a",
+  β: "b",
+  γ: "y",
+  ε: "e",
+  ζ: "z",
+  η: "n",
+  ι: "i",
+  κ: "k",
+  μ: "u",
+  ν: "v",
+  ο: "o",
+  ρ: "p",
+  ς: "s",
+  τ: "t",
+  υ: "u",
+  χ: "x",
+  ω: "w",
+  ϲ: "c",
+  ϳ: "j",
+  ϵ: "e",
   // Latin extensions, small capitals, IPA
-  ı: "i", ȷ: "j", ł: "l", ø: "o", đ: "d", ð: "d", ħ: "h", ŧ: "t", ƀ: "b", ɑ: "a", ɩ: "i", ɪ: "i",
-  ʀ: "r", ᴀ: "a", ʙ: "b", ᴄ: "c", ᴅ: "d", ᴇ: "e", ꜰ: "f", ɢ: "g", ʜ: "h", ᴊ: "j", ᴋ: "k", ʟ: "l",
-  ᴍ: "m", ɴ: "n", ᴏ: "o", ᴘ: "p", ꜱ: "s", ᴛ: "t", ᴜ: "u", ᴠ: "v", ᴡ: "w", ʏ: "y", ᴢ: "z", ƒ: "f",
-  æ: "ae", œ: "oe", ß: "ss", ſ: "s", ɛ: "e", ɔ: "c", ʋ: "u", ɯ: "w", ɾ: "r", ʃ: "s", ǀ: "l",
+  ı: "i",
+  ȷ: "j",
+  ł: "l",
+  ø: "o",
+  đ: "d",
+  ð: "d",
+  ħ: "h",
+  ŧ: "t",
+  ƀ: "b",
+  ɑ: "a",
+  ɩ: "i",
+  ɪ: "i",
+  ʀ: "r",
+  ᴀ: "a",
+  ʙ: "b",
+  ᴄ: "c",
+  ᴅ: "d",
+  ᴇ: "e",
+  ꜰ: "f",
+  ɢ: "g",
+  ʜ: "h",
+  ᴊ: "j",
+  ᴋ: "k",
+  ʟ: "l",
+  ᴍ: "m",
+  ɴ: "n",
+  ᴏ: "o",
+  ᴘ: "p",
+  ꜱ: "s",
+  ᴛ: "t",
+  ᴜ: "u",
+  ᴠ: "v",
+  ᴡ: "w",
+  ʏ: "y",
+  ᴢ: "z",
+  ƒ: "f",
+  æ: "ae",
+  œ: "oe",
+  ß: "ss",
+  ſ: "s",
+  ɛ: "e",
+  ɔ: "c",
+  ʋ: "u",
+  ɯ: "w",
+  ɾ: "r",
+  ʃ: "s",
+  ǀ: "l",
   // Symbol look-alikes
-  "€": "e", "£": "l", "¥": "y", "¢": "c", "©": "c", "®": "r", "∂": "d", "¡": "i", "×": "x",
-  "ℓ": "l", "∩": "n", "∪": "u", "√": "v", "∅": "o", "○": "o", "●": "o", "◯": "o",
-  "♡": "o", "⓪": "0",
+  "€": "e",
+  "£": "l",
+  "¥": "y",
+  "¢": "c",
+  "©": "c",
+  "®": "r",
+  "∂": "d",
+  "¡": "i",
+  "×": "x",
+  ℓ: "l",
+  "∩": "n",
+  "∪": "u",
+  "√": "v",
+  "∅": "o",
+  "○": "o",
+  "●": "o",
+  "◯": "o",
+  "♡": "o",
+  "⓪": "0",
 };
 
 const TRAD: Map<number, number> = (() => {
@@ -160,7 +262,11 @@ function fold(cp: number): string {
 // ---------------------------------------------------------------------------------------------
 // Stage 2: tokens, separators, leetspeak.
 
-const AT = 64, DOLLAR = 36, BANG = 33, PIPE = 124, PLUS = 43;
+const AT = 64,
+  DOLLAR = 36,
+  BANG = 33,
+  PIPE = 124,
+  PLUS = 43;
 const SPACE = 32;
 
 /** Separators that join letters without creating a word break: "k.i.l.l", "ki_ll", "don't". */
@@ -171,26 +277,53 @@ function isIntraSeparator(c: number): boolean {
 /** Leetspeak digits/symbols → letters; `alt` is the second reading of the ambiguous ones. */
 function leet(c: number, alt: boolean): number {
   switch (c) {
-    case 48: return 111; // 0 o
-    case 49: return alt ? 108 : 105; // 1 i | l
-    case 51: return 101; // 3 e
-    case 52: return 97; // 4 a
-    case 53: return 115; // 5 s
-    case 55: return 116; // 7 t
-    case 56: return 98; // 8 b
-    case 57: return 103; // 9 g
-    case AT: return 97;
-    case DOLLAR: return 115;
-    case BANG: return 105;
-    case PIPE: return alt ? 108 : 105;
-    case PLUS: return 116;
-    default: return c;
+    case 48:
+      return 111; // 0 o
+    case 49:
+      return alt ? 108 : 105; // 1 i | l
+    case 51:
+      return 101; // 3 e
+    case 52:
+      return 97; // 4 a
+    case 53:
+      return 115; // 5 s
+    case 55:
+      return 116; // 7 t
+    case 56:
+      return 98; // 8 b
+    case 57:
+      return 103; // 9 g
+    case AT:
+      return 97;
+    case DOLLAR:
+      return 115;
+    case BANG:
+      return 105;
+    case PIPE:
+      return alt ? 108 : 105;
+    case PLUS:
+      return 116;
+    default:
+      return c;
   }
 }
 
 function isLeetChar(c: number): boolean {
-  return c === 48 || c === 49 || c === 51 || c === 52 || c === 53 || c === 55 || c === 56 || c === 57 ||
-    c === AT || c === DOLLAR || c === BANG || c === PIPE || c === PLUS;
+  return (
+    c === 48 ||
+    c === 49 ||
+    c === 51 ||
+    c === 52 ||
+    c === 53 ||
+    c === 55 ||
+    c === 56 ||
+    c === 57 ||
+    c === AT ||
+    c === DOLLAR ||
+    c === BANG ||
+    c === PIPE ||
+    c === PLUS
+  );
 }
 
 const ZERO: readonly number[] = [0];
@@ -269,7 +402,7 @@ export function normalize(input: string): NormalForm[] {
   // ---- Stage 2b: tokens (runs of word-ish chars, or single CJK chars) and the gaps between.
   const tokStart: number[] = [];
   const tokEnd: number[] = [];
-  for (let i = 0; i < m; ) {
+  for (let i = 0; i < m;) {
     if (wordish[i]) {
       const b = i;
       while (i < m && wordish[i]) i++;
@@ -294,9 +427,12 @@ export function normalize(input: string): NormalForm[] {
     const g1 = tokStart[t]!;
     const prevCjk = cls[g0 - 1] === C_CJK;
     const nextCjk = cls[g1] === C_CJK;
-    if (g0 === g1) join[t] = 0; // "porn色情"
-    else if (prevCjk && nextCjk) join[t] = 0; // "杀 人", "杀*人"
-    else if (!prevCjk && !nextCjk && g1 - g0 === 1 && isIntraSeparator(a[g0]!)) join[t] = 0; // "ki.ll"
+    if (g0 === g1)
+      join[t] = 0; // "porn色情"
+    else if (prevCjk && nextCjk)
+      join[t] = 0; // "杀 人", "杀*人"
+    else if (!prevCjk && !nextCjk && g1 - g0 === 1 && isIntraSeparator(a[g0]!))
+      join[t] = 0; // "ki.ll"
     else join[t] = 1;
   }
   // softTok[t]: the (dropped) gap before token t may have been a word break; the matcher
@@ -305,18 +441,13 @@ export function normalize(input: string): NormalForm[] {
   softTok.fill(0, 0, T);
   let anySoft = false;
   // Runs of ≥ 3 one-character Latin tokens separated by short gaps: "k i l l", "k-i-l-l".
-  for (let t = 0; t < T; ) {
+  for (let t = 0; t < T;) {
     if (tokEnd[t]! - tokStart[t]! !== 1 || cls[tokStart[t]!] === C_CJK) {
       t++;
       continue;
     }
     let u = t + 1;
-    while (
-      u < T &&
-      tokEnd[u]! - tokStart[u]! === 1 &&
-      cls[tokStart[u]!] !== C_CJK &&
-      tokStart[u]! - tokEnd[u - 1]! <= 3
-    ) u++;
+    while (u < T && tokEnd[u]! - tokStart[u]! === 1 && cls[tokStart[u]!] !== C_CJK && tokStart[u]! - tokEnd[u - 1]! <= 3) u++;
     if (u - t >= 3) {
       // The gap used between letters is the most common one; a different gap between two
       // single letters is a word break ("d-o-n-a-l-d t-r-u-m-p", "k i l l  m e").
@@ -348,7 +479,7 @@ export function normalize(input: string): NormalForm[] {
   const softAt: number[] = [];
   const ambiguous: number[] = []; // output positions of folded "1" / "|"
   const ambiguousSrc: number[] = []; // their positions in the stage-1 array
-  for (let t = 0; t < T; ) {
+  for (let t = 0; t < T;) {
     // A merged word: tokens t..u-1 joined without gaps.
     let u = t + 1;
     while (u < T && join[u] === 0 && cls[tokStart[u]!] !== C_CJK && cls[tokEnd[u - 1]! - 1] !== C_CJK) u++;
@@ -357,8 +488,7 @@ export function normalize(input: string): NormalForm[] {
       outSrc.push(s[tokStart[t]!]!);
     }
     let hasLetter = false;
-    for (let v = t; v < u; v++)
-      for (let i = tokStart[v]!; i < tokEnd[v]!; i++) if (cls[i] === C_LETTER) hasLetter = true;
+    for (let v = t; v < u; v++) for (let i = tokStart[v]!; i < tokEnd[v]!; i++) if (cls[i] === C_LETTER) hasLetter = true;
     for (let v = t; v < u; v++) {
       if (softTok[v]) {
         anySoft = true;

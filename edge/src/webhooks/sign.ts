@@ -53,7 +53,8 @@ export function newWebhookSecret(): string {
 export async function signWebhook(secret: string, id: string, timestampS: number, body: string): Promise<WebhookHeaders> {
   const keyBytes = secretKeyBytes(secret);
   if (!keyBytes) throw new TypeError("webhook secret must be whsec_ followed by base64 key bytes");
-  if (!Number.isSafeInteger(timestampS) || timestampS < 0) throw new TypeError("webhook timestamp must be a non-negative integer of seconds");
+  if (!Number.isSafeInteger(timestampS) || timestampS < 0)
+    throw new TypeError("webhook timestamp must be a non-negative integer of seconds");
   if (!id || /[\s.]/.test(id)) throw new TypeError("webhook id must be non-empty with no whitespace or dots");
   const mac = await crypto.subtle.sign("HMAC", await importKey(keyBytes, "sign"), signedContent(id, timestampS, body));
   return {

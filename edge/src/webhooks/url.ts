@@ -35,7 +35,7 @@ function v4(a: number, b: number, c: number, d: number): number {
 function isBlockedV4(address: number): boolean {
   return BLOCKED_V4.some(([base, prefix]) => {
     const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-    return ((address & mask) >>> 0) === base;
+    return (address & mask) >>> 0 === base;
   });
 }
 
@@ -124,7 +124,8 @@ export function checkWebhookUrl(raw: string, opts: { allowPrivate: boolean }): W
   const address = parseIPv4(host);
   if (address === null) return { ok: false, reason: "webhook_url must be a valid absolute URL" };
   if (address !== undefined) return isBlockedV4(address) ? { ok: false, reason: PRIVATE_REASON } : { ok: true, url };
-  if (!host || host === "localhost" || LOCAL_SUFFIXES.some((suffix) => host.endsWith(suffix))) return { ok: false, reason: LOCAL_NAME_REASON };
+  if (!host || host === "localhost" || LOCAL_SUFFIXES.some((suffix) => host.endsWith(suffix)))
+    return { ok: false, reason: LOCAL_NAME_REASON };
   // A single-label name ("https://metadata/") resolves only through local search domains.
   if (!host.includes(".")) return { ok: false, reason: LOCAL_NAME_REASON };
   return { ok: true, url };

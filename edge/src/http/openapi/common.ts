@@ -26,7 +26,9 @@ export const ProblemSchema = z
     instance: z.string().describe("The request path."),
     errors: z.array(FieldErrorSchema).optional().describe("Present on validation failures (400)."),
   })
-  .describe("RFC 9457 problem details, served as application/problem+json. Extension members may be present (e.g. `expired_at` on 410, `categories` and `field` on 422).");
+  .describe(
+    "RFC 9457 problem details, served as application/problem+json. Extension members may be present (e.g. `expired_at` on 410, `categories` and `field` on 422).",
+  );
 
 export type Json = Record<string, unknown>;
 export const ref = (name: ComponentName) => ({ $ref: `#/components/schemas/${name}` });
@@ -48,8 +50,17 @@ export const NO_STORE = { "Cache-Control": header("`no-store`: the response carr
 
 /** The POSTs behind the idempotency middleware (idempotency/middleware.ts, http/idempotent.ts). */
 export const IDEMPOTENCY_KEY = { $ref: "#/components/parameters/IdempotencyKey" };
-export const REPLAYED = { "Idempotent-Replayed": header("`true` when this is the stored answer to an earlier request with the same Idempotency-Key (not run again).", { type: "string", const: "true" }) };
-export const P400_BODY_OR_KEY = problem("Invalid body (`errors` lists each field), or a malformed Idempotency-Key", ["validation_failed", "invalid_json", "invalid_idempotency_key"]);
+export const REPLAYED = {
+  "Idempotent-Replayed": header(
+    "`true` when this is the stored answer to an earlier request with the same Idempotency-Key (not run again).",
+    { type: "string", const: "true" },
+  ),
+};
+export const P400_BODY_OR_KEY = problem("Invalid body (`errors` lists each field), or a malformed Idempotency-Key", [
+  "validation_failed",
+  "invalid_json",
+  "invalid_idempotency_key",
+]);
 /** What an Idempotency-Key can add to a POST's answers. */
 export const IDEMPOTENCY_PROBLEMS = {
   "409": problem("A request with this Idempotency-Key is still running", ["idempotency_in_progress"], RETRY_AFTER),
@@ -58,7 +69,10 @@ export const IDEMPOTENCY_PROBLEMS = {
 
 /** The `IdempotencyKey` component that IDEMPOTENCY_KEY refers to. */
 export const IDEMPOTENCY_KEY_PARAMETER = {
-  name: "Idempotency-Key", in: "header", required: false,
-  description: "1 to 255 printable ASCII characters, per account. For 24 h, a retry with the same key and request gets the stored answer, errors included (any but a 5xx or 429), without running again and with `Idempotent-Replayed: true`; the same key with another request gets 422; a retry while the first is still running waits up to 2 s for its answer, then gets 409.",
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description:
+    "1 to 255 printable ASCII characters, per account. For 24 h, a retry with the same key and request gets the stored answer, errors included (any but a 5xx or 429), without running again and with `Idempotent-Replayed: true`; the same key with another request gets 422; a retry while the first is still running waits up to 2 s for its answer, then gets 409.",
   schema: { type: "string", minLength: 1, maxLength: 255 },
 };

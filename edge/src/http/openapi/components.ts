@@ -5,13 +5,28 @@ import { AccountLimitsSchema, AddCreditsRequestSchema, CreateAccountRequestSchem
 import { ModerationRequestSchema } from "../moderations.ts";
 import { TokenRequestSchema, TokenResponseSchema } from "../tokens.ts";
 import {
-  AccountDetailSchema, AccountListSchema, AccountSchema, ApiKeyListSchema, ApiKeySchema, CostReportSchema, CreatedAccountSchema, CreatedApiKeySchema,
+  AccountDetailSchema,
+  AccountListSchema,
+  AccountSchema,
+  ApiKeyListSchema,
+  ApiKeySchema,
+  CostReportSchema,
+  CreatedAccountSchema,
+  CreatedApiKeySchema,
   CreditsResultSchema,
 } from "./admin.ts";
 import { DateTimeSchema, FieldErrorSchema, type Json, ProblemSchema } from "./common.ts";
 import {
-  HealthSchema, ModerationMatchSchema, ModerationResultSchema, QuoteSchema, VideoEventSchema, VideoSchema, VideoStatusSchema, WebhookEventSchema,
-  WebhookSecretSchema, WebhookVideoSchema,
+  HealthSchema,
+  ModerationMatchSchema,
+  ModerationResultSchema,
+  QuoteSchema,
+  VideoEventSchema,
+  VideoSchema,
+  VideoStatusSchema,
+  WebhookEventSchema,
+  WebhookSecretSchema,
+  WebhookVideoSchema,
 } from "./public.ts";
 
 /** The document's `components.schemas`: which zod schemas become components, under which names (what `ref` may point to). */

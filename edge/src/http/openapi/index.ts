@@ -6,7 +6,14 @@ import { DOCS_HTML } from "./docs.ts";
 import { PUBLIC_PARAMETERS, PUBLIC_SECURITY_SCHEMES, PUBLIC_TAGS, publicPaths, webhooks } from "./public.ts";
 
 export {
-  AccountDetailSchema, AccountListSchema, AccountSchema, ApiKeyListSchema, ApiKeySchema, CostReportSchema, CreatedAccountSchema, CreatedApiKeySchema,
+  AccountDetailSchema,
+  AccountListSchema,
+  AccountSchema,
+  ApiKeyListSchema,
+  ApiKeySchema,
+  CostReportSchema,
+  CreatedAccountSchema,
+  CreatedApiKeySchema,
   CreditsResultSchema,
 } from "./admin.ts";
 export { ProblemSchema } from "./common.ts";
@@ -24,7 +31,8 @@ export function openApiDocument(): object {
     info: {
       title: "reelmesh",
       version: API_VERSION,
-      description: "Text-to-video for short-video apps: create a video, follow it by SSE or webhook, and play it over HLS while it is still being generated. Errors are RFC 9457 problem+json with stable codes.",
+      description:
+        "Text-to-video for short-video apps: create a video, follow it by SSE or webhook, and play it over HLS while it is still being generated. Errors are RFC 9457 problem+json with stable codes.",
     },
     servers: [{ url: "/" }],
     tags: [...PUBLIC_TAGS, ADMIN_TAG],
@@ -44,13 +52,18 @@ export const openapi = new Hono();
 
 openapi.get("/openapi.json", (c) => {
   served ??= JSON.stringify(openApiDocument());
-  return c.body(served, 200, { "content-type": "application/json; charset=utf-8", "cache-control": "public, max-age=300", "access-control-allow-origin": "*" });
+  return c.body(served, 200, {
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": "public, max-age=300",
+    "access-control-allow-origin": "*",
+  });
 });
 
 openapi.get("/docs", (c) =>
   c.html(DOCS_HTML, 200, {
     "cache-control": "public, max-age=300",
     // Inline script and style only; the page fetches nothing but /openapi.json.
-    "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'",
+    "content-security-policy":
+      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'",
   }),
 );

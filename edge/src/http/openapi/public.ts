@@ -5,7 +5,19 @@ import { ErrorInfoSchema, UsageSchema } from "../../../../shared/schemas/manifes
 import { JobStatusSchema, TierSchema } from "../../../../shared/schemas/request.ts";
 import { CATEGORIES } from "../../safety/moderate.ts";
 import {
-  dateTime, header, IDEMPOTENCY_KEY, IDEMPOTENCY_PROBLEMS, json, type Json, NO_STORE, P400_BODY_OR_KEY, problem, ref, REPLAYED, RETRY_AFTER, url,
+  dateTime,
+  header,
+  IDEMPOTENCY_KEY,
+  IDEMPOTENCY_PROBLEMS,
+  json,
+  type Json,
+  NO_STORE,
+  P400_BODY_OR_KEY,
+  problem,
+  ref,
+  REPLAYED,
+  RETRY_AFTER,
+  url,
 } from "./common.ts";
 
 /** The public API's part of the document (/v1, meta routes, webhooks): response schemas written to follow the handlers they mirror (edge/test/openapi.test.ts checks the ones it can reach), paths, tags, parameters and security schemes. */
@@ -37,8 +49,14 @@ export const VideoSchema = z
     guidance: z.number().min(0),
     scheduler: z.enum(SCHEDULERS),
     tier: TierSchema,
-    cache: z.enum(["miss", "hit", "joined", "none"]).describe("miss: ran on a GPU for this request; hit: answered from a finished identical job; joined: shares a running one; none: not cached (no seed, or `cache: \"none\"`)."),
-    price: z.object({ credits: z.int().min(0), kind: z.enum(["generation", "joined", "hit"]) }).describe("What the call costs, reserved when accepted."),
+    cache: z
+      .enum(["miss", "hit", "joined", "none"])
+      .describe(
+        'miss: ran on a GPU for this request; hit: answered from a finished identical job; joined: shares a running one; none: not cached (no seed, or `cache: "none"`).',
+      ),
+    price: z
+      .object({ credits: z.int().min(0), kind: z.enum(["generation", "joined", "hit"]) })
+      .describe("What the call costs, reserved when accepted."),
     charged: z.int().min(0).nullable().describe("What was charged when it ended (≤ price); null while it runs."),
     bytes_served: z.int().min(0).describe("Bytes of its media the edge has served."),
     cancel_requested: z.boolean().describe("A cancel was asked and the worker has not stopped yet."),
@@ -70,8 +88,12 @@ export const QuoteSchema = z
       credits: z.int().min(1),
       kind: z.literal("generation"),
       breakdown: z.object({
-        duration_s: z.number().positive(), steps: z.int().min(1), short_side: z.int().min(1), tier: TierSchema,
-        base: z.int().min(0).describe("Credits before the kind's factor."), factor: z.number().positive(),
+        duration_s: z.number().positive(),
+        steps: z.int().min(1),
+        short_side: z.int().min(1),
+        tier: TierSchema,
+        base: z.int().min(0).describe("Credits before the kind's factor."),
+        factor: z.number().positive(),
       }),
     }),
   })
@@ -81,7 +103,9 @@ export const QuoteSchema = z
 
 export const ModerationMatchSchema = z.object({
   category: z.string(),
-  term: z.string().describe("The lexicon term as written in the lexicon, a rule description, or `classifier <score>` for the second stage."),
+  term: z
+    .string()
+    .describe("The lexicon term as written in the lexicon, a rule description, or `classifier <score>` for the second stage."),
   start: z.int().min(0).optional().describe("UTF-16 offset of the match in the input."),
   end: z.int().min(0).optional().describe("UTF-16 offset, exclusive."),
 });
@@ -93,7 +117,9 @@ export const ModerationResultSchema = z.strictObject({
     .describe(`Every built-in category (${CATEGORIES.join(", ")}) plus the deployment's extra ones.`),
   category_scores: z
     .record(z.string(), z.number().min(0).max(1))
-    .describe("The classifier's probability per category it knows (every built-in one but sexual_minors, which the lexicons' rules decide). Scores explain; `flagged` decides."),
+    .describe(
+      "The classifier's probability per category it knows (every built-in one but sexual_minors, which the lexicons' rules decide). Scores explain; `flagged` decides.",
+    ),
   matches: z.array(ModerationMatchSchema),
 });
 
@@ -112,12 +138,19 @@ export const VideoEventSchema = z
     feed("queued", { position: z.int().min(0).nullable() }),
     feed("started", { worker_id: z.string().nullable() }),
     feed("progress", { chunk: z.int().min(0), step: z.int().min(0), steps: z.int().min(1), fraction: z.number().min(0).max(1) }),
-    feed("chunk", { index: z.int().min(0), duration_s: z.number().positive(), frames: z.int().min(1), url: url().describe("The new segment.") }),
+    feed("chunk", {
+      index: z.int().min(0),
+      duration_s: z.number().positive(),
+      frames: z.int().min(1),
+      url: url().describe("The new segment."),
+    }),
     feed("completed", { usage: UsageSchema.nullable(), expires_at: dateTime().nullable(), content_url: url().describe("The final MP4.") }),
     feed("failed", { error: ErrorInfoSchema.nullable() }),
     feed("canceled", { error: ErrorInfoSchema.nullable() }),
   ])
-  .describe("The JSON in an SSE frame's `data:` line. Frames: `id: <n>`, `event: <type>`, `data: <json>`; `: keep-alive` comments every 15 s; the stream ends after a terminal event.");
+  .describe(
+    "The JSON in an SSE frame's `data:` line. Frames: `id: <n>`, `event: <type>`, `data: <json>`; `: keep-alive` comments every 15 s; the stream ends after a terminal event.",
+  );
 
 /** `webhookView` in jobs/webhook-outbox.ts. */
 export const WebhookVideoSchema = z.object({
@@ -181,12 +214,19 @@ const media = (operationId: string, summary: string, type: string, extra: { para
       },
       "206": {
         description: "The requested byte range.",
-        headers: { "Content-Range": header("e.g. `bytes 0-1023/4096`"), "Content-Length": header("Size of the range.", { type: "integer" }) },
+        headers: {
+          "Content-Range": header("e.g. `bytes 0-1023/4096`"),
+          "Content-Length": header("Size of the range.", { type: "integer" }),
+        },
         content: { [type]: { schema: { type: "string", contentMediaType: type } } },
       },
       "401": P401_MEDIA,
       "403": P403,
-      "404": problem("No such video, or the file is not (yet) part of it (with Retry-After)", ["video_not_found", "segment_not_ready"], RETRY_AFTER),
+      "404": problem(
+        "No such video, or the file is not (yet) part of it (with Retry-After)",
+        ["video_not_found", "segment_not_ready"],
+        RETRY_AFTER,
+      ),
       "410": P410,
       ...(extra.responses ?? {}),
       "502": problem("The file is listed but storage could not serve it", ["storage_unavailable"]),
@@ -198,31 +238,45 @@ export function publicPaths(): Json {
   return {
     "/healthz": {
       get: {
-        tags: ["meta"], operationId: "health", summary: "Liveness check", security: [],
+        tags: ["meta"],
+        operationId: "health",
+        summary: "Liveness check",
+        security: [],
         responses: { "200": { description: "Up.", content: json(ref("Health")) } },
       },
     },
     "/openapi.json": {
       get: {
-        tags: ["meta"], operationId: "openapiDocument", summary: "This document", security: [],
+        tags: ["meta"],
+        operationId: "openapiDocument",
+        summary: "This document",
+        security: [],
         responses: { "200": { description: "OpenAPI 3.1 document.", content: json({ type: "object" }) } },
       },
     },
     "/docs": {
       get: {
-        tags: ["meta"], operationId: "docs", summary: "Human-readable API reference (renders /openapi.json)", security: [],
+        tags: ["meta"],
+        operationId: "docs",
+        summary: "Human-readable API reference (renders /openapi.json)",
+        security: [],
         responses: { "200": { description: "HTML page.", content: { "text/html": { schema: { type: "string" } } } } },
       },
     },
     "/v1/videos": {
       post: {
-        tags: ["videos"], operationId: "createVideo", summary: "Create a video",
-        description: "Validates, checks prompt safety (a flagged prompt is never queued or billed), reserves the price, queues the job and returns its view at once; poll it, follow its events, or start playing `playback.signed_hls_url` as chunks land. With `dry_run`, only quotes the price. Every authenticated create, a refused one too, takes a token from the account's rate bucket.",
-        security: BEARER, parameters: [IDEMPOTENCY_KEY],
+        tags: ["videos"],
+        operationId: "createVideo",
+        summary: "Create a video",
+        description:
+          "Validates, checks prompt safety (a flagged prompt is never queued or billed), reserves the price, queues the job and returns its view at once; poll it, follow its events, or start playing `playback.signed_hls_url` as chunks land. With `dry_run`, only quotes the price. Every authenticated create, a refused one too, takes a token from the account's rate bucket.",
+        security: BEARER,
+        parameters: [IDEMPOTENCY_KEY],
         requestBody: { required: true, description: `JSON, at most 16 KiB.`, content: json(ref("CreateVideoRequest")) },
         responses: {
           "200": {
-            description: "A cache hit (with `cache: \"auto\"` and a `seed`): an identical earlier video, already succeeded; or, with `dry_run`, the quote.",
+            description:
+              'A cache hit (with `cache: "auto"` and a `seed`): an identical earlier video, already succeeded; or, with `dry_run`, the quote.',
             headers: { Location: header("`/v1/videos/{id}` (not on a quote)"), ...RATE_LIMIT, ...REPLAYED },
             content: json({ oneOf: [ref("Video"), ref("Quote")] }),
           },
@@ -231,40 +285,76 @@ export function publicPaths(): Json {
             headers: { Location: header("`/v1/videos/{id}`"), ...RATE_LIMIT, ...REPLAYED },
             content: json(ref("Video")),
           },
-          "400": problem("Invalid body, or a value the chosen model does not support (`errors` lists each field), or a malformed Idempotency-Key", ["validation_failed", "invalid_json", "invalid_idempotency_key"]),
+          "400": problem(
+            "Invalid body, or a value the chosen model does not support (`errors` lists each field), or a malformed Idempotency-Key",
+            ["validation_failed", "invalid_json", "invalid_idempotency_key"],
+          ),
           "401": P401,
-          "402": problem("The price is more than the balance, or than is left of the app token's credit cap; nothing was created. The problem carries `price` (and `balance`)", ["insufficient_credits", "token_credit_cap"], RATE_LIMIT),
+          "402": problem(
+            "The price is more than the balance, or than is left of the app token's credit cap; nothing was created. The problem carries `price` (and `balance`)",
+            ["insufficient_credits", "token_credit_cap"],
+            RATE_LIMIT,
+          ),
           "403": P403,
           "409": IDEMPOTENCY_PROBLEMS["409"],
           "413": problem("Body larger than 16 KiB", ["body_too_large"], RATE_LIMIT),
           "415": problem("Content-Type is not application/json", ["unsupported_media_type"], RATE_LIMIT),
-          "422": problem("The prompt was flagged by the safety check (the problem carries `categories` and `field`), or this Idempotency-Key was used with a different request", ["prompt_rejected", "idempotency_key_reused"]),
-          "429": problem("Over the account's create rate (with its `RateLimit-*` headers), or as many of its jobs running as it may have at once; nothing was charged", ["rate_limited", "concurrency_limit"], { ...RETRY_AFTER, ...RATE_LIMIT }),
-          "503": problem("The job queue (or the service's configuration) is unavailable; nothing was charged", ["queue_unavailable", "service_misconfigured"], RETRY_AFTER),
+          "422": problem(
+            "The prompt was flagged by the safety check (the problem carries `categories` and `field`), or this Idempotency-Key was used with a different request",
+            ["prompt_rejected", "idempotency_key_reused"],
+          ),
+          "429": problem(
+            "Over the account's create rate (with its `RateLimit-*` headers), or as many of its jobs running as it may have at once; nothing was charged",
+            ["rate_limited", "concurrency_limit"],
+            { ...RETRY_AFTER, ...RATE_LIMIT },
+          ),
+          "503": problem(
+            "The job queue (or the service's configuration) is unavailable; nothing was charged",
+            ["queue_unavailable", "service_misconfigured"],
+            RETRY_AFTER,
+          ),
         },
       },
     },
     "/v1/videos/{id}": {
       get: {
-        tags: ["videos"], operationId: "getVideo", summary: "Get a video", security: BEARER,
+        tags: ["videos"],
+        operationId: "getVideo",
+        summary: "Get a video",
+        security: BEARER,
         parameters: [VIDEO_ID],
         responses: {
           "200": { description: "The video's current state.", content: json(ref("Video")) },
-          "401": P401, "403": P403, "404": P404, "410": P410,
+          "401": P401,
+          "403": P403,
+          "404": P404,
+          "410": P410,
         },
       },
     },
     "/v1/videos/{id}/cancel": {
       post: {
-        tags: ["videos"], operationId: "cancelVideo", summary: "Cancel a video",
-        description: "A queued video stops at once and is refunded whole; a running one stops within a step, charged for the chunks delivered.",
-        security: BEARER, parameters: [VIDEO_ID],
-        responses: { "200": { description: "The video after the cancel request.", content: json(ref("Video")) }, "401": P401, "403": P403, "404": P404, "410": P410 },
+        tags: ["videos"],
+        operationId: "cancelVideo",
+        summary: "Cancel a video",
+        description:
+          "A queued video stops at once and is refunded whole; a running one stops within a step, charged for the chunks delivered.",
+        security: BEARER,
+        parameters: [VIDEO_ID],
+        responses: {
+          "200": { description: "The video after the cancel request.", content: json(ref("Video")) },
+          "401": P401,
+          "403": P403,
+          "404": P404,
+          "410": P410,
+        },
       },
     },
     "/v1/usage": {
       get: {
-        tags: ["billing"], operationId: "usage", summary: "Credits: balance, held, spent per day and tier",
+        tags: ["billing"],
+        operationId: "usage",
+        summary: "Credits: balance, held, spent per day and tier",
         description: "An app token sees its own subject's spending (no balance).",
         security: BEARER,
         responses: {
@@ -274,46 +364,88 @@ export function publicPaths(): Json {
               type: "object",
               required: ["object", "account", "reserved", "spent", "jobs", "by_day"],
               properties: {
-                object: { const: "usage" }, account: { type: "string" }, subject: { type: ["string", "null"] },
-                balance: { type: "integer" }, reserved: { type: "integer" }, spent: { type: "integer" }, jobs: { type: "integer" },
-                by_day: { type: "array", items: { type: "object", properties: { day: { type: "string" }, tier: { type: "string" }, spent: { type: "integer" }, jobs: { type: "integer" } } } },
+                object: { const: "usage" },
+                account: { type: "string" },
+                subject: { type: ["string", "null"] },
+                balance: { type: "integer" },
+                reserved: { type: "integer" },
+                spent: { type: "integer" },
+                jobs: { type: "integer" },
+                by_day: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      day: { type: "string" },
+                      tier: { type: "string" },
+                      spent: { type: "integer" },
+                      jobs: { type: "integer" },
+                    },
+                  },
+                },
               },
             }),
           },
-          "401": P401, "403": P403,
+          "401": P401,
+          "403": P403,
         },
       },
     },
     "/v1/videos/{id}/events": {
       get: {
-        tags: ["videos"], operationId: "videoEvents", summary: "Follow a video's events (server-sent events)",
-        description: "Replays the event log after `Last-Event-ID` (only the latest progress event), then streams new events; closes after `completed`, `failed` or `canceled`. Each frame's data is a `VideoEvent`.",
+        tags: ["videos"],
+        operationId: "videoEvents",
+        summary: "Follow a video's events (server-sent events)",
+        description:
+          "Replays the event log after `Last-Event-ID` (only the latest progress event), then streams new events; closes after `completed`, `failed` or `canceled`. Each frame's data is a `VideoEvent`.",
         security: MEDIA_SECURITY,
         parameters: [VIDEO_ID, { $ref: "#/components/parameters/LastEventId" }, { $ref: "#/components/parameters/LastEventIdQuery" }],
         responses: {
           "200": {
             description: "An SSE stream; each `data:` line is a JSON `VideoEvent`.",
-            content: { "text/event-stream": { schema: { type: "string", description: "text/event-stream frames" }, "x-event-data": ref("VideoEvent") } },
+            content: {
+              "text/event-stream": {
+                schema: { type: "string", description: "text/event-stream frames" },
+                "x-event-data": ref("VideoEvent"),
+              },
+            },
           },
-          "401": P401_MEDIA, "403": P403, "404": P404, "410": P410,
+          "401": P401_MEDIA,
+          "403": P403,
+          "404": P404,
+          "410": P410,
         },
       },
     },
     "/v1/videos/{id}/stream.m3u8": {
       get: {
-        tags: ["playback"], operationId: "playlist", summary: "HLS playlist (grows while the video is generated)",
-        description: "An EVENT playlist while running (no-store), closed with EXT-X-ENDLIST once done; segment URIs carry the caller's playback token.",
+        tags: ["playback"],
+        operationId: "playlist",
+        summary: "HLS playlist (grows while the video is generated)",
+        description:
+          "An EVENT playlist while running (no-store), closed with EXT-X-ENDLIST once done; segment URIs carry the caller's playback token.",
         security: MEDIA_SECURITY,
         parameters: [VIDEO_ID],
         responses: {
           "200": { description: "HLS media playlist.", content: { "application/vnd.apple.mpegurl": { schema: { type: "string" } } } },
-          "401": P401_MEDIA, "403": P403, "404": P404, "410": P410,
+          "401": P401_MEDIA,
+          "403": P403,
+          "404": P404,
+          "410": P410,
         },
       },
     },
     "/v1/videos/{id}/init.mp4": media("initSegment", "fMP4 initialization segment", "video/mp4"),
     "/v1/videos/{id}/seg-{n}.m4s": media("mediaSegment", "fMP4 media segment (one chunk)", "video/iso.segment", {
-      params: [{ name: "n", in: "path", required: true, description: "Chunk index, five digits, zero-padded.", schema: { type: "string", pattern: "^\\d{5}$" } }],
+      params: [
+        {
+          name: "n",
+          in: "path",
+          required: true,
+          description: "Chunk index, five digits, zero-padded.",
+          schema: { type: "string", pattern: "^\\d{5}$" },
+        },
+      ],
     }),
     "/v1/videos/{id}/content": media("content", "The final MP4 (once the video has succeeded)", "video/mp4", {
       responses: { "409": problem("The video has not succeeded (yet); Retry-After while it runs", ["video_not_ready"], RETRY_AFTER) },
@@ -321,30 +453,46 @@ export function publicPaths(): Json {
     "/v1/videos/{id}/poster.jpg": media("poster", "Poster frame (once the first chunk is ready)", "image/jpeg"),
     "/v1/webhook_secret": {
       get: {
-        tags: ["webhooks"], operationId: "webhookSecret", summary: "The secret this account's webhooks are signed with", security: BEARER,
+        tags: ["webhooks"],
+        operationId: "webhookSecret",
+        summary: "The secret this account's webhooks are signed with",
+        security: BEARER,
         description: "API keys only (app tokens get 403).",
         responses: { "200": { description: "The signing secret.", content: json(ref("WebhookSecret")) }, "401": P401, "403": P403 },
       },
     },
     "/v1/tokens": {
       post: {
-        tags: ["tokens"], operationId: "mintToken", summary: "Mint a short-lived app token for one end user",
+        tags: ["tokens"],
+        operationId: "mintToken",
+        summary: "Mint a short-lived app token for one end user",
         description: "API keys only. The token (≤ 1 h) sees only its subject's jobs and may do only what its scopes allow.",
-        security: BEARER, parameters: [IDEMPOTENCY_KEY],
+        security: BEARER,
+        parameters: [IDEMPOTENCY_KEY],
         requestBody: { required: true, content: json(ref("TokenRequest")) },
         responses: {
           "201": { description: "The token.", headers: { ...NO_STORE, ...REPLAYED }, content: json(ref("TokenResponse")) },
-          "400": P400_BODY_OR_KEY, "401": P401, "403": P403, ...IDEMPOTENCY_PROBLEMS,
+          "400": P400_BODY_OR_KEY,
+          "401": P401,
+          "403": P403,
+          ...IDEMPOTENCY_PROBLEMS,
         },
       },
     },
     "/v1/moderations": {
       post: {
-        tags: ["safety"], operationId: "moderate", summary: "Check a prompt against the safety rules",
+        tags: ["safety"],
+        operationId: "moderate",
+        summary: "Check a prompt against the safety rules",
         description: "The same check every create runs; costs nothing.",
         security: BEARER,
         requestBody: { required: true, content: json(ref("ModerationRequest")) },
-        responses: { "200": { description: "The verdict.", content: json(ref("ModerationResult")) }, "400": P400_BODY, "401": P401, "403": P403 },
+        responses: {
+          "200": { description: "The verdict.", content: json(ref("ModerationResult")) },
+          "400": P400_BODY,
+          "401": P401,
+          "403": P403,
+        },
       },
     },
   };
@@ -353,12 +501,32 @@ export function publicPaths(): Json {
 export function webhooks(): Json {
   const op = (type: string): Json => ({
     post: {
-      tags: ["webhooks"], operationId: `webhook_${type.replace(/\W/g, "_")}`, summary: `\`${type}\`, sent to the job's webhook_url`,
+      tags: ["webhooks"],
+      operationId: `webhook_${type.replace(/\W/g, "_")}`,
+      summary: `\`${type}\`, sent to the job's webhook_url`,
       description: "Retried with backoff for about a day until the receiver answers 2xx. Deduplicate on `webhook-id`.",
       parameters: [
-        { name: "webhook-id", in: "header", required: true, schema: { type: "string" }, description: "The same for every attempt of one event." },
-        { name: "webhook-timestamp", in: "header", required: true, schema: { type: "string", pattern: "^\\d+$" }, description: "Unix seconds." },
-        { name: "webhook-signature", in: "header", required: true, schema: { type: "string" }, description: "`v1,<base64 HMAC-SHA256>` (see GET /v1/webhook_secret)." },
+        {
+          name: "webhook-id",
+          in: "header",
+          required: true,
+          schema: { type: "string" },
+          description: "The same for every attempt of one event.",
+        },
+        {
+          name: "webhook-timestamp",
+          in: "header",
+          required: true,
+          schema: { type: "string", pattern: "^\\d+$" },
+          description: "Unix seconds.",
+        },
+        {
+          name: "webhook-signature",
+          in: "header",
+          required: true,
+          schema: { type: "string" },
+          description: "`v1,<base64 HMAC-SHA256>` (see GET /v1/webhook_secret).",
+        },
       ],
       requestBody: { required: true, content: json(ref("WebhookEvent")) },
       responses: { "2XX": { description: "Accepted; any other answer is retried (some 4xx are final)." } },
@@ -378,19 +546,47 @@ export const PUBLIC_TAGS = [
 ];
 
 export const PUBLIC_PARAMETERS = {
-  VideoId: { name: "id", in: "path", required: true, description: "Video id (`vid_…`).", schema: { type: "string", pattern: JOB_ID_PATTERN.source } },
-  Range: { name: "Range", in: "header", required: false, description: "A byte range, e.g. `bytes=0-1023` (answered 206).", schema: { type: "string" } },
-  LastEventId: { name: "Last-Event-ID", in: "header", required: false, description: "Resume after this event id.", schema: { type: "integer", minimum: 0 } },
-  LastEventIdQuery: { name: "last_event_id", in: "query", required: false, description: "Same as Last-Event-ID, for clients that cannot set headers.", schema: { type: "integer", minimum: 0 } },
+  VideoId: {
+    name: "id",
+    in: "path",
+    required: true,
+    description: "Video id (`vid_…`).",
+    schema: { type: "string", pattern: JOB_ID_PATTERN.source },
+  },
+  Range: {
+    name: "Range",
+    in: "header",
+    required: false,
+    description: "A byte range, e.g. `bytes=0-1023` (answered 206).",
+    schema: { type: "string" },
+  },
+  LastEventId: {
+    name: "Last-Event-ID",
+    in: "header",
+    required: false,
+    description: "Resume after this event id.",
+    schema: { type: "integer", minimum: 0 },
+  },
+  LastEventIdQuery: {
+    name: "last_event_id",
+    in: "query",
+    required: false,
+    description: "Same as Last-Event-ID, for clients that cannot set headers.",
+    schema: { type: "integer", minimum: 0 },
+  },
 };
 
 export const PUBLIC_SECURITY_SCHEMES = {
   bearerAuth: {
-    type: "http", scheme: "bearer",
-    description: "`Authorization: Bearer <credential>`: an API key (`rm_live_…`), or an app token (`rmt_…`, POST /v1/tokens) limited to its scopes and its own end user's videos.",
+    type: "http",
+    scheme: "bearer",
+    description:
+      "`Authorization: Bearer <credential>`: an API key (`rm_live_…`), or an app token (`rmt_…`, POST /v1/tokens) limited to its scopes and its own end user's videos.",
   },
   playbackToken: {
-    type: "apiKey", in: "query", name: "token",
+    type: "apiKey",
+    in: "query",
+    name: "token",
     description: "Signed playback token for one video, as carried by `playback.signed_hls_url` and the playlist's URIs; expires.",
   },
 };

@@ -8,8 +8,18 @@ import type { Lexicon } from "./types.ts";
 export default {
   note: "suggestive framing; only flagged together with a minor indicator",
   en: [
-    "lingerie", "seductive*", "seductively", "sexy", "sensual*", "provocative*", "lap dance",
-    "twerk*", "in underwear posing", "posing in underwear", "bedroom eyes", "spread legs",
+    "lingerie",
+    "seductive*",
+    "seductively",
+    "sexy",
+    "sensual*",
+    "provocative*",
+    "lap dance",
+    "twerk*",
+    "in underwear posing",
+    "posing in underwear",
+    "bedroom eyes",
+    "spread legs",
   ],
   zh: ["性感", "诱惑", "情趣内衣", "挑逗", "撩人", "走光"],
 } satisfies Lexicon;
