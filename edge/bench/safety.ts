@@ -1,15 +1,17 @@
 /**
- * Prompt-safety bench: quality on the labelled evaluation set and throughput on one core.
+ * Prompt-safety bench: quality on every labelled evaluation set and throughput on one core.
  *
- *   npm run bench:safety              # table
+ *   npm run bench:safety              # tables
  *   npm run bench:safety -- --json    # machine-readable
- *   npm run bench:safety -- --misses  # also list the dev splits' misses and false positives
+ *   npm run bench:safety -- --misses  # also list misses and false positives of the sets that
+ *                                     # are training data (never of a held-out set)
  *
- * Quality: per-category precision/recall, recall on unsafe prompts, false-positive rate on
- * safe prompts, for all prompts and for the held-out "test" split separately; then the same
- * for the blind sets (blind-v2.jsonl, blind-v3.jsonl, written by people who had not seen the
- * filter). Misses are listed for the dev splits only: held-out sets are for measuring, never
- * for tuning.
+ * Quality, per set: recall on unsafe prompts (flagged at all: what blocks a create), false
+ * positives on safe prompts, and both per category (recall of the prompts labelled with it,
+ * safe prompts flagged with it). The held-out sets come first: the fifth blind set (blind-v5,
+ * written by an author who had seen neither the filter nor the other sets), the generated
+ * minors set (minors.ts) and the first set's held-out split; then the sets that are training
+ * data since a newer one exists, with the lexicons alone beside the whole check.
  * Throughput: moderate() over every evaluation prompt, repeated for ~2 s after a warm-up,
  * on this (single) thread: prompts/s and the mean prompt length.
  *
@@ -18,71 +20,80 @@
 import { createModerator, moderate } from "../src/safety/moderate.ts";
 import { parseJsonl, score, type Scores } from "../safety-eval/evaluate.ts";
 import { PROMPTS_JSONL } from "../safety-eval/prompts.data.ts";
-import { BLIND3_JSONL, BLIND4_JSONL, BLIND_JSONL } from "../safety-eval/blind.data.ts";
+import { BLIND3_JSONL, BLIND4_JSONL, BLIND5_JSONL, BLIND_JSONL } from "../safety-eval/blind.data.ts";
+import { minorsSet } from "../safety-eval/minors.ts";
+import type { EvalItem } from "../safety-eval/build.ts";
 
 const argv = (globalThis as { process?: { argv: string[] } }).process?.argv ?? [];
 const asJson = argv.includes("--json");
 const showMisses = argv.includes("--misses");
 
-const items = parseJsonl(PROMPTS_JSONL);
-const all = score(items, (t) => moderate(t));
-const test = score(
-  items.filter((i) => i.split === "test"),
-  (t) => moderate(t),
-);
-const dev = score(
-  items.filter((i) => i.split !== "test"),
-  (t) => moderate(t),
-);
-const blindItems = parseJsonl(BLIND_JSONL);
-const blindDev = score(
-  blindItems.filter((i) => i.split === "dev"),
-  (t) => moderate(t),
-);
-const blindTest = score(
-  blindItems.filter((i) => i.split === "test"),
-  (t) => moderate(t),
-);
+const first = parseJsonl(PROMPTS_JSONL);
+const blind2 = parseJsonl(BLIND_JSONL);
 const blind3Items = parseJsonl(BLIND3_JSONL);
-const blind3 = score(blind3Items, (t) => moderate(t));
 const blind4Items = parseJsonl(BLIND4_JSONL);
-const blind4 = score(blind4Items, (t) => moderate(t));
-// The same sets with the lexicons alone (no classifier), side by side.
+const blind5Items = parseJsonl(BLIND5_JSONL);
+const minors = minorsSet();
 const lexicons = createModerator({ classifier: false });
-const lexOnly = (subset: typeof items) => score(subset, (t) => lexicons.moderate(t));
-const comparison = [
-  ["first set, held-out split", items.filter((i) => i.split === "test")],
-  ["blind set, dev half", blindItems.filter((i) => i.split === "dev")],
-  ["blind set, test half", blindItems.filter((i) => i.split === "test")],
-  ["third set", blind3Items],
-  ["fourth set (held out)", blind4Items],
-].map(([name, subset]) => ({
-  name: name as string,
-  lexicons: lexOnly(subset as typeof items),
-  combined: score(subset as typeof items, (t) => moderate(t)),
+
+interface SetScore {
+  name: string;
+  heldOut: boolean;
+  combined: Scores;
+  lexicons: Scores;
+}
+const sets: SetScore[] = (
+  [
+    ["fifth set (blind-v5)", true, blind5Items],
+    ["minors (generated)", true, minors],
+    ["first set, held-out split", true, first.filter((i) => i.split === "test")],
+    ["fourth set (blind-v4)", false, blind4Items],
+    ["third set (blind-v3)", false, blind3Items],
+    ["second set (blind-v2)", false, blind2],
+    ["first set, dev split", false, first.filter((i) => i.split !== "test")],
+  ] as const
+).map(([name, heldOut, subset]: readonly [string, boolean, readonly EvalItem[]]) => ({
+  name,
+  heldOut,
+  combined: score(subset, (t) => moderate(t)),
+  lexicons: score(subset, (t) => lexicons.moderate(t)),
 }));
 
-// Throughput, over every evaluation prompt (1,404: about half safe, which is where the
+// Throughput, over every written evaluation prompt (about half safe, which is where the
 // classifier runs; the lexicons stop most unsafe prompts before it). Real traffic is mostly
 // safe, so this is between the lexicons' speed and the classifier's worst case.
-const texts = [...items, ...blindItems, ...blind3Items, ...blind4Items].map((i) => i.text);
+const texts = [...first, ...blind2, ...blind3Items, ...blind4Items, ...blind5Items].map((i) => i.text);
 const meanChars = texts.reduce((n, t) => n + t.length, 0) / texts.length;
 let sink = 0;
-/** Calls per second of `check` over the texts for ~2 s after a 0.5 s warm-up. */
+/**
+ * Calls per second of `check` over the texts after a warm-up: ROUNDS rounds of ~0.3 s,
+ * reported as the median round (a shared machine's stolen time lands in a few rounds, not in
+ * the code's speed) with the slowest and fastest beside it.
+ */
+const ROUNDS = 7;
+/** Long enough for a virtual machine that idled to give the core back at full speed. */
+const WARM_UP_MS = 2000;
 const rate = (check: (t: string) => { matches: unknown[] }) => {
-  const warmEnd = performance.now() + 500;
+  const warmEnd = performance.now() + WARM_UP_MS;
   while (performance.now() < warmEnd) for (const t of texts) sink += check(t).matches.length;
-  let n = 0;
-  const start = performance.now();
-  let ms = 0;
-  while (ms < 2000) {
-    for (const t of texts) sink += check(t).matches.length;
-    n += texts.length;
-    ms = performance.now() - start;
+  const rounds: { calls: number; ms: number; perSecond: number }[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let n = 0;
+    const start = performance.now();
+    let ms = 0;
+    while (ms < 300) {
+      for (const t of texts) sink += check(t).matches.length;
+      n += texts.length;
+      ms = performance.now() - start;
+    }
+    rounds.push({ calls: n, ms, perSecond: (n / ms) * 1000 });
   }
-  return { calls: n, ms };
+  rounds.sort((a, b) => a.perSecond - b.perSecond);
+  const median = rounds[ROUNDS >> 1]!;
+  return { calls: median.calls, ms: median.ms, slowest: rounds[0]!.perSecond, fastest: rounds[ROUNDS - 1]!.perSecond };
 };
-const { calls, ms: elapsed } = rate((t) => moderate(t));
+const run = rate((t) => moderate(t));
+const { calls, ms: elapsed } = run;
 const throughput = (calls / elapsed) * 1000;
 // The same with the lexicons alone, for what the classifier costs.
 const lexiconRun = rate((t) => lexicons.moderate(t));
@@ -96,26 +107,23 @@ const worstMs = performance.now() - tWorst;
 const usPerPrompt = (elapsed * 1000) / calls;
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-const goals = { recall: 0.95, falsePositiveRate: 0.03, throughput: 100_000 };
+const goals = { recall: 0.97, sexualMinorsRecall: 1, falsePositiveRate: 0.02, throughput: 100_000 };
+const slim = (s: Scores) => ({ ...s, missed: s.missed.length, falsePositives: s.falsePositives.length });
 
 if (asJson) {
-  const slim = (s: Scores) => ({ ...s, missed: s.missed.length, falsePositives: s.falsePositives.length });
   console.log(
     JSON.stringify(
       {
-        all: showMisses ? all : slim(all),
-        dev: slim(dev),
-        test: slim(test),
-        blind_dev: slim(blindDev),
-        blind_test: slim(blindTest),
-        blind3: slim(blind3),
-        blind4: slim(blind4),
-        lexicons_vs_combined: comparison.map((c) => ({
-          set: c.name,
-          lexicons: { recall: c.lexicons.recall, falsePositiveRate: c.lexicons.falsePositiveRate },
-          combined: { recall: c.combined.recall, falsePositiveRate: c.combined.falsePositiveRate },
-        })),
-        throughput: { promptsPerSecond: Math.round(throughput), microsecondsPerPrompt: usPerPrompt, meanChars, calls, ms: elapsed },
+        sets: sets.map((x) => ({ set: x.name, held_out: x.heldOut, combined: slim(x.combined), lexicons: slim(x.lexicons) })),
+        throughput: {
+          promptsPerSecond: Math.round(throughput),
+          slowestRound: Math.round(run.slowest),
+          fastestRound: Math.round(run.fastest),
+          microsecondsPerPrompt: usPerPrompt,
+          meanChars,
+          calls,
+          ms: elapsed,
+        },
         lexicons_only_prompts_per_second: Math.round(lexiconThroughput),
         worst_case_100kb_ms: worstMs,
         goals,
@@ -126,51 +134,43 @@ if (asJson) {
     ),
   );
 } else {
-  const table = (name: string, s: Scores) => {
-    console.log(`\n${name}: ${s.total} prompts (${s.unsafe} unsafe, ${s.safe} safe)`);
-    console.log("  category               support  precision  recall");
-    for (const c of s.perCategory)
+  for (const x of sets) {
+    const s = x.combined;
+    console.log(`\n${x.name}${x.heldOut ? " — held out" : " — training data"}: ${s.total} prompts (${s.unsafe} unsafe, ${s.safe} safe)`);
+    console.log("  category                n   recall   safe flagged as it");
+    for (const [label, b] of Object.entries(s.byLabel))
       console.log(
-        `  ${c.category.padEnd(22)} ${String(c.support).padStart(7)}  ${pct(c.precision).padStart(9)}  ${pct(c.recall).padStart(7)}`,
+        `  ${label.padEnd(22)} ${String(b.n).padStart(4)}  ${(b.n ? pct(b.recall) : "—").padStart(7)}   ${b.safeFlagged} (${pct(b.falsePositiveRate)})`,
       );
-    console.log(`  recall on unsafe (flagged at all): ${pct(s.recall)}   (goal ≥ ${pct(goals.recall)})`);
-    console.log(`  false-positive rate on safe:       ${pct(s.falsePositiveRate)}   (goal ≤ ${pct(goals.falsePositiveRate)})`);
+    console.log(
+      `  all: recall ${pct(s.recall)}, false positives ${pct(s.falsePositiveRate)} (${s.falsePositives.length} of ${s.safe}); ` +
+        `lexicons alone ${pct(x.lexicons.recall)} / ${pct(x.lexicons.falsePositiveRate)}`,
+    );
     console.log(
       "  by kind (share flagged): " +
         Object.entries(s.byKind)
           .map(([k, v]) => `${k} ${pct(v.flaggedShare)} of ${v.n}`)
           .join(", "),
     );
-  };
-  table("all", all);
-  table("dev split", dev);
-  table("held-out test split", test);
-  table("blind set, dev split", blindDev);
-  table("blind set, test split (training data since the third set)", blindTest);
-  table("third set (blind-v3)", blind3);
-  table("fourth set (blind-v4, held out)", blind4);
-  console.log("\nlexicons alone vs lexicons + classifier (recall on unsafe / false positives on safe):");
-  for (const c of comparison)
-    console.log(
-      `  ${c.name.padEnd(28)} ${pct(c.lexicons.recall).padStart(7)} / ${pct(c.lexicons.falsePositiveRate).padStart(6)}   →   ${pct(c.combined.recall).padStart(7)} / ${pct(c.combined.falsePositiveRate).padStart(6)}`,
-    );
+  }
   console.log(
-    `\nthroughput: ${Math.round(throughput).toLocaleString("en-US")} prompts/s on one core ` +
-      `(${usPerPrompt.toFixed(2)} µs/prompt, mean ${meanChars.toFixed(0)} chars, ${calls} calls in ${elapsed.toFixed(0)} ms; goal ≥ 100,000)`,
+    `\ngoals on held-out sets: sexual_minors recall ${pct(goals.sexualMinorsRecall)}, recall ≥ ${pct(goals.recall)}, false positives ≤ ${pct(goals.falsePositiveRate)}`,
+  );
+  console.log(
+    `\nthroughput: ${Math.round(throughput).toLocaleString("en-US")} prompts/s on one core, median of ${ROUNDS} rounds ` +
+      `(${Math.round(run.slowest).toLocaleString("en-US")}–${Math.round(run.fastest).toLocaleString("en-US")}; ` +
+      `${usPerPrompt.toFixed(2)} µs/prompt, mean ${meanChars.toFixed(0)} chars; goal ≥ 100,000)`,
   );
   console.log(
     `lexicons alone: ${Math.round(lexiconThroughput).toLocaleString("en-US")} prompts/s (the classifier costs ${(usPerPrompt - 1e6 / lexiconThroughput).toFixed(2)} µs/prompt on this mix)`,
   );
   console.log(`worst case: a 100 KB run of spaced single letters in ${worstMs.toFixed(1)} ms`);
   if (showMisses) {
-    for (const [name, s] of [
-      ["dev split", dev],
-      ["blind set, dev split", blindDev],
-    ] as const) {
-      console.log(`\n${name}, missed:`);
-      for (const m of s.missed) console.log(`  [${m.label}/${m.kind}${m.evasion ? "/" + m.evasion : ""}] ${m.text}`);
-      console.log(`${name}, false positives:`);
-      for (const f of s.falsePositives) console.log(`  [${f.kind}: ${f.categories.join(",")}] ${f.text}`);
+    for (const x of sets.filter((y) => !y.heldOut)) {
+      console.log(`\n${x.name}, missed:`);
+      for (const m of x.combined.missed) console.log(`  [${m.label}/${m.kind}${m.evasion ? "/" + m.evasion : ""}] ${m.text}`);
+      console.log(`${x.name}, false positives:`);
+      for (const f of x.combined.falsePositives) console.log(`  [${f.kind}: ${f.categories.join(",")}] ${f.text}`);
     }
   }
   if (sink < 0) console.log(sink);

@@ -36,6 +36,11 @@ export interface Scores {
   /** Per kind: flagged share of unsafe (plain, evasion) or of safe (benign, near_miss). */
   byKind: Record<string, { n: number; flaggedShare: number }>;
   perCategory: CategoryScore[];
+  /**
+   * Per label: unsafe prompts of that label flagged at all (what blocks a create), and safe
+   * prompts flagged with that category (its false positives).
+   */
+  byLabel: Record<string, { n: number; recall: number; safeFlagged: number; falsePositiveRate: number }>;
   missed: { text: string; label: string; kind: string; evasion?: string }[];
   falsePositives: { text: string; kind: string; categories: string[] }[];
 }
@@ -62,6 +67,12 @@ export function score(items: readonly EvalItem[], check: (text: string) => Verdi
     safe = 0,
     fps = 0;
   const missed: Scores["missed"] = [];
+  const labels = new Map<string, { n: number; caught: number; safeFlagged: number }>();
+  const label = (l: string) => {
+    let s = labels.get(l);
+    if (!s) labels.set(l, (s = { n: 0, caught: 0, safeFlagged: 0 }));
+    return s;
+  };
   const falsePositives: Scores["falsePositives"] = [];
   for (const item of items) {
     const v = check(item.text);
@@ -75,11 +86,15 @@ export function score(items: readonly EvalItem[], check: (text: string) => Verdi
       if (v.flagged) {
         fps++;
         falsePositives.push({ text: item.text, kind: item.kind, categories: predicted });
+        for (const p of predicted) label(p).safeFlagged++;
       }
     } else {
       unsafe++;
-      if (v.flagged) caught++;
-      else missed.push({ text: item.text, label: item.label, kind: item.kind, ...(item.evasion ? { evasion: item.evasion } : {}) });
+      label(item.label).n++;
+      if (v.flagged) {
+        caught++;
+        label(item.label).caught++;
+      } else missed.push({ text: item.text, label: item.label, kind: item.kind, ...(item.evasion ? { evasion: item.evasion } : {}) });
       const s = cat(item.label);
       s.support++;
       if (v.categories[item.label]) s.tp++;
@@ -96,6 +111,14 @@ export function score(items: readonly EvalItem[], check: (text: string) => Verdi
     .sort((a, b) => a.category.localeCompare(b.category));
   const byKind: Scores["byKind"] = {};
   for (const [kind, k] of kinds) byKind[kind] = { n: k.n, flaggedShare: ratio(k.flagged, k.n) };
+  const byLabel: Scores["byLabel"] = {};
+  for (const [l, s] of [...labels].sort(([a], [b]) => a.localeCompare(b)))
+    byLabel[l] = {
+      n: s.n,
+      recall: ratio(s.caught, s.n),
+      safeFlagged: s.safeFlagged,
+      falsePositiveRate: safe === 0 ? 0 : s.safeFlagged / safe,
+    };
   return {
     total: items.length,
     unsafe,
@@ -104,6 +127,7 @@ export function score(items: readonly EvalItem[], check: (text: string) => Verdi
     falsePositiveRate: safe === 0 ? 0 : fps / safe,
     byKind,
     perCategory,
+    byLabel,
     missed,
     falsePositives,
   };

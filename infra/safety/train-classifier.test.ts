@@ -14,15 +14,21 @@ describe("prompt-safety classifier", () => {
   it("never trains on a held-out set", () => {
     for (const s of TRAINED_ON.sources) {
       if (s.name.includes("prompts.jsonl")) expect(s.name).toMatch(/\(dev\)$/);
-      expect(s.name).not.toContain("blind-v4");
+      expect(s.name).not.toContain("blind-v5");
+      expect(s.name).not.toContain("minors");
     }
   });
 
   it("decodes, hashes the normal form, and scores like its training", () => {
     const model = decodeModel(MODEL);
     expect(model.weights.length).toBe(CLASSES.length * model.buckets);
-    expect(model.threshold).toBeGreaterThan(0);
-    expect(model.threshold).toBeLessThan(1);
+    expect(model.thresholds.length).toBe(CLASSES.length);
+    for (const t of model.thresholds.slice(1)) {
+      expect(t).toBeGreaterThan(0);
+      expect(t).toBeLessThan(1);
+    }
+    // With a minor in the prompt, the sexual class is held to a lower threshold.
+    expect(model.minorSexualThreshold).toBeLessThanOrEqual(model.thresholds[CLASSES.indexOf("sexual")]!);
     // Look-alikes and separators fold before hashing: the same features.
     expect([...featureSlots("Ｋ i l l", model.buckets)].sort()).toEqual([...featureSlots("kill", model.buckets)].sort());
     expect(classify(model, "a golden retriever puppy playing in autumn leaves, slow motion").flagged).toBe(false);

@@ -27,8 +27,6 @@ export interface ClassifierModel {
   /** [bucket][class] weights: a slot's weights for every class side by side. */
   weights: Float32Array;
   bias: Float32Array;
-  /** Flag when 1 − P(safe) reaches this (chosen on cross-validated training predictions). */
-  threshold: number;
 }
 
 /**
@@ -40,14 +38,23 @@ export interface ShippedModel {
   weights: Int8Array;
   scale: Float64Array;
   bias: Float64Array;
-  threshold: number;
+  /**
+   * Per class (index 0, safe, unused): flag when P(class) reaches it. Each is chosen on
+   * cross-validated training predictions for its own share of false positives, more for the
+   * severe classes (infra/safety/train-classifier.ts).
+   */
+  thresholds: Float64Array;
+  /** With a minor in the prompt, P(sexual) from here on is `sexual_minors` (moderate.ts). */
+  minorSexualThreshold: number;
 }
 
 export interface Classification {
-  /** 1 − P(safe). */
-  unsafe: number;
-  /** The most likely unsafe class. */
+  /** The flagged class with the highest probability; unflagged: the most likely unsafe class. */
   category: Exclude<ClassName, "safe">;
+  /** P(category). */
+  score: number;
+  /** P(sexual), for the minors rule. */
+  sexual: number;
   flagged: boolean;
 }
 
@@ -200,9 +207,14 @@ function softmax(scores: Float64Array): Float64Array {
 export function classify(model: ShippedModel, text: string, normalized = false): Classification {
   const p = shippedProbabilities(model, featureSlots(text, model.buckets, normalized));
   let best = 1;
-  for (let c = 2; c < K; c++) if (p[c]! > p[best]!) best = c;
-  const unsafe = 1 - p[0]!;
-  return { unsafe, category: CLASSES[best] as Classification["category"], flagged: unsafe >= model.threshold };
+  let flagged = false;
+  for (let c = 1; c < K; c++) {
+    const over = p[c]! >= model.thresholds[c]!;
+    // A class over its threshold outranks any that is not; among equals, the likelier wins.
+    if ((over && !flagged) || (over === flagged && p[c]! > p[best]!)) best = c;
+    flagged ||= over;
+  }
+  return { category: CLASSES[best] as Classification["category"], score: p[best]!, sexual: p[1]!, flagged };
 }
 
 /** The shipped model from its data module (int8 weights stored class by class). */
@@ -210,7 +222,8 @@ export function decodeModel(data: {
   buckets: number;
   scale: readonly number[];
   bias: readonly number[];
-  threshold: number;
+  thresholds: readonly number[];
+  minor_sexual_threshold: number;
   weights: string;
 }): ShippedModel {
   const bytes = Uint8Array.from(atob(data.weights), (c) => c.charCodeAt(0));
@@ -223,6 +236,7 @@ export function decodeModel(data: {
     weights,
     scale: Float64Array.from(data.scale),
     bias: Float64Array.from(data.bias),
-    threshold: data.threshold,
+    thresholds: Float64Array.from(data.thresholds),
+    minorSexualThreshold: data.minor_sexual_threshold,
   };
 }

@@ -2,6 +2,7 @@ import { ALLOWLIST, type AllowEntry } from "./lexicons/allowlist.ts";
 import hate from "./lexicons/hate.ts";
 import illegalDangerous from "./lexicons/illegal-dangerous.ts";
 import minorContext from "./lexicons/minor-context.ts";
+import { adult as adultPartner, clothing, romance, undress } from "./lexicons/minor-romance.ts";
 import suggestive from "./lexicons/suggestive.ts";
 import realPersonLikeness from "./lexicons/real-person-likeness.ts";
 import selfHarm from "./lexicons/self-harm.ts";
@@ -14,6 +15,7 @@ import { AhoCorasick } from "./matcher.ts";
 import { CLASSES, classify, decodeModel, featureSlots, shippedProbabilities, type ShippedModel } from "./classifier.ts";
 import { MODEL } from "./model/weights.data.ts";
 import { isWordChar, normalize, type NormalForm } from "./normalize.ts";
+import { statedAges, type Ages } from "./ages.ts";
 
 /**
  * Prompt safety: `moderate(input)` → `{ flagged, categories, matches }`, the shape of
@@ -23,11 +25,16 @@ import { isWordChar, normalize, type NormalForm } from "./normalize.ts";
  * leetspeak with both readings of "1", separators, Traditional → Simplified) → one
  * Aho–Corasick pass per normal form over all lexicons, allowlist and minor indicators at
  * once → word-boundary check for Latin-script terms (CJK terms are substrings) → drop
- * matches inside an allowlisted phrase → sexual + minor indicator (or an age under 18)
- * ⇒ sexual_minors; so does a suggestive word (lexicons/suggestive.ts) with a minor indicator;
- * a combination rule (lexicons/combinations.ts) flags its category when each of its groups has
- * a term in the prompt; a prompt none of that flags goes to the classifier (classifier.ts),
- * whose match names it and its score.
+ * matches inside an allowlisted phrase → a combination rule (lexicons/combinations.ts) flags its
+ * category when each of its groups has a term in the prompt → the minors rule (below) → a
+ * prompt nothing flagged goes to the classifier (classifier.ts), whose match names it and its
+ * score.
+ *
+ * Minors fail closed: a minor (lexicons/minor-context.ts, or an age or school grade under 18,
+ * ages.ts) together with anything sexual (lexicons/sexual.ts, lexicons/suggestive.ts, a
+ * sexual combination rule) or with romance and an adult partner (lexicons/minor-romance.ts)
+ * is `sexual_minors` by rule, before the classifier and whatever it says; a minor with a
+ * classifier score for `sexual` at the model's own, lower, minors threshold is too.
  */
 export const CATEGORIES = [
   "sexual",
@@ -82,6 +89,8 @@ export interface ModerateOptions {
 export interface Moderator {
   readonly categories: readonly string[];
   moderate(input: string): ModerationResult;
+  /** How the prompt places a minor in the scene (an indicator, an age, a grade), if it does. */
+  minorIn(input: string): string | undefined;
 }
 
 /** Inflections accepted after a whole-word Latin term: "rape" → "rapes", "raped". */
@@ -92,6 +101,10 @@ const KIND_ALLOW = 1;
 const KIND_MINOR = 2;
 const KIND_SUGGESTIVE = 3;
 const KIND_COMBO = 4;
+const KIND_ROMANCE = 5;
+const KIND_ADULT = 6;
+const KIND_UNDRESS = 7;
+const KIND_CLOTHING = 8;
 
 interface PatternInfo {
   kind: number;
@@ -107,10 +120,14 @@ interface PatternInfo {
   groupBit?: number;
 }
 
+/** What the minors rule needs: the first term of each kind seen, outside allowlisted phrases. */
 interface ScanState {
-  minor: boolean;
-  /** First suggestive term seen (only matters with a minor indicator). */
+  minor: string | undefined;
   suggestive: string | undefined;
+  romance: string | undefined;
+  adult: string | undefined;
+  undress: string | undefined;
+  clothing: string | undefined;
 }
 
 interface Hit {
@@ -125,7 +142,7 @@ interface Hit {
  * term without one is still a match.
  */
 const NEGATORS_EN = new Set(["no", "not", "without", "zero", "non"]);
-const NEGATORS_ZH = ["不展示", "不含", "没有", "无", "不"];
+const NEGATORS_ZH = ["不展示", "不含", "不要", "没有", "避免", "无", "不", "别"];
 
 function negated(text: string, start: number): boolean {
   let i = start;
@@ -135,10 +152,6 @@ function negated(text: string, start: number): boolean {
   while (j > 0 && isWordChar(text.charCodeAt(j - 1))) j--;
   return NEGATORS_EN.has(text.slice(j, i));
 }
-
-const AGE_EN = /(?:^|[^0-9])(1[0-7]|[1-9])\s*-?\s*(?:yo|y\/o|yrs?[\s-]*old|years?[\s-]*old|year[\s-]*olds)(?![a-z])/;
-const AGE_ZH =
-  /(?:^|[^0-9])(1[0-7]|[1-9])\s*(?:岁|周岁)|(?:^|[^十二三四五六七八九])(?:十[一二三四五六七]|[一二三四五六七八九两])\s*(?:岁|周岁)/;
 
 let shippedModel: ShippedModel | undefined;
 /** Scratch for `moderate` (synchronous, one call at a time): a typed array per call costs more than its use. */
@@ -179,10 +192,20 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
     for (const t of lex.en) add(KIND_FLAG, category, t);
     for (const t of lex.zh) add(KIND_FLAG, category, t);
   }
-  for (const t of minorContext.en) add(KIND_MINOR, "minor_context", t);
-  for (const t of minorContext.zh) add(KIND_MINOR, "minor_context", t);
-  for (const t of suggestive.en) add(KIND_SUGGESTIVE, "suggestive", t);
-  for (const t of suggestive.zh) add(KIND_SUGGESTIVE, "suggestive", t);
+  // The minors rule's terms, multi-word ones also written together: an evader who spaces out
+  // every letter ("a l i t t l e g i r l") leaves the words joined in the normal form.
+  const addMinors = (kind: number, category: string, lex: Lexicon) => {
+    for (const t of [...lex.en, ...lex.zh]) {
+      add(kind, category, t);
+      if (t.includes(" ")) add(kind, category, t.replaceAll(" ", ""));
+    }
+  };
+  addMinors(KIND_MINOR, "minor_context", minorContext);
+  addMinors(KIND_SUGGESTIVE, "suggestive", suggestive);
+  addMinors(KIND_ROMANCE, "romance", romance);
+  addMinors(KIND_ADULT, "adult", adultPartner);
+  addMinors(KIND_UNDRESS, "undress", undress);
+  addMinors(KIND_CLOTHING, "clothing", clothing);
   COMBINATIONS.forEach((c, rule) => {
     c.groups.forEach((g, i) => {
       for (const t of [...g.en, ...g.zh]) add(KIND_COMBO, c.category, t, undefined, { rule, groupBit: 1 << i });
@@ -212,16 +235,14 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
     return false;
   }
 
-  function scanForm(form: NormalForm, hits: Hit[], allows: Hit[], state: ScanState): void {
+  function scanForm(form: NormalForm, hits: Hit[], allows: Hit[]): void {
     const text = form.text;
     ac.scan(text, (id, end) => {
       const info = infos[id]!;
       const start = end - patterns[id]!.length;
       if (!boundaryOk(form, info, start, end)) return;
-      if (info.kind === KIND_FLAG || info.kind === KIND_COMBO) hits.push({ info, start, end });
-      else if (info.kind === KIND_ALLOW) allows.push({ info, start, end });
-      else if (info.kind === KIND_MINOR) state.minor = true;
-      else state.suggestive ??= info.term;
+      if (info.kind === KIND_ALLOW) allows.push({ info, start, end });
+      else hits.push({ info, start, end });
     });
   }
 
@@ -230,9 +251,16 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
     for (const c of categories) cats[c] = false;
     const matches: ModerationMatch[] = [];
     const seen = new Set<string>();
-    const state: ScanState = { minor: false, suggestive: undefined };
+    const state: ScanState = {
+      minor: undefined,
+      suggestive: undefined,
+      romance: undefined,
+      adult: undefined,
+      undress: undefined,
+      clothing: undefined,
+    };
+    const forms: NormalForm[] = [];
     let sexualHit: ModerationMatch | undefined;
-    let canonical = "";
     let canonicalDone = false;
     /** Per combination rule: the bits of the groups seen so far. */
     const groupsSeen = groupsScratch;
@@ -240,10 +268,10 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
     /** The canonical form with its allowlisted spans blanked: what the classifier reads. */
     let forClassifier = "";
     for (const form of normalize(input)) {
-      if (!canonical) canonical = form.text;
+      forms.push(form);
       const hits: Hit[] = [];
       const allows: Hit[] = [];
-      scanForm(form, hits, allows, state);
+      scanForm(form, hits, allows);
       if (model && !canonicalDone) {
         forClassifier = form.text;
         for (const a of allows) forClassifier = forClassifier.slice(0, a.start) + " ".repeat(a.end - a.start) + forClassifier.slice(a.end);
@@ -252,9 +280,28 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
       for (const h of hits) {
         const category = h.info.category;
         if (allows.some((a) => a.start <= h.start && h.end <= a.end && (!a.info.only || a.info.only.has(category)))) continue;
-        if (h.info.kind === KIND_COMBO) {
-          groupsSeen[h.info.rule!]! |= h.info.groupBit!;
-          continue;
+        switch (h.info.kind) {
+          case KIND_COMBO:
+            groupsSeen[h.info.rule!]! |= h.info.groupBit!;
+            continue;
+          case KIND_MINOR:
+            state.minor ??= h.info.term;
+            continue;
+          case KIND_SUGGESTIVE:
+            state.suggestive ??= h.info.term;
+            continue;
+          case KIND_ROMANCE:
+            state.romance ??= h.info.term;
+            continue;
+          case KIND_ADULT:
+            state.adult ??= h.info.term;
+            continue;
+          case KIND_UNDRESS:
+            state.undress ??= h.info.term;
+            continue;
+          case KIND_CLOTHING:
+            state.clothing ??= h.info.term;
+            continue;
         }
         if (negated(form.text, h.start)) continue;
         const start = form.src[h.start]!;
@@ -276,15 +323,21 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
       cats[c.category] = true;
       if (c.category === "sexual") sexualHit ??= matches[matches.length - 1];
     });
-    // Sexual or suggestive content together with a minor indicator or an age under 18.
-    const sexualTerm = sexualHit?.term ?? state.suggestive;
-    if (sexualTerm !== undefined && !cats.sexual_minors) {
-      let why = state.minor ? "minor indicator" : "";
-      if (!why && (AGE_EN.test(input.toLowerCase()) || AGE_ZH.test(input) || AGE_EN.test(canonical))) why = "age under 18";
-      if (why) {
-        cats.sexual_minors = true;
-        matches.push({ category: "sexual_minors", term: `${sexualTerm} + ${why}` });
-      }
+    // The minors rule. Ages are read only when a sexual or romantic term needs a minor.
+    let ages: Ages | undefined;
+    const agesOf = () => (ages ??= statedAges(input, forms));
+    const flagMinors = (term: string) => {
+      cats.sexual_minors = true;
+      matches.push({ category: "sexual_minors", term });
+    };
+    const undressing = state.undress !== undefined && state.clothing !== undefined ? `${state.undress} + ${state.clothing}` : undefined;
+    const sexualTerm = sexualHit?.term ?? state.suggestive ?? undressing;
+    let minor = state.minor;
+    if (!cats.sexual_minors && (sexualTerm !== undefined || state.romance !== undefined)) {
+      minor ??= agesOf().minor ?? undefined;
+      const partner = state.romance !== undefined && minor !== undefined ? (state.adult ?? agesOf().adult) : null;
+      if (minor !== undefined && sexualTerm !== undefined) flagMinors(`minor (${minor}) + sexual (${sexualTerm})`);
+      else if (minor !== undefined && partner) flagMinors(`minor (${minor}) + ${state.romance} + adult (${partner})`);
     }
     let flagged = false;
     for (const c of categories) if (cats[c]) flagged = true;
@@ -292,16 +345,31 @@ function buildModerator(opts: ModerateOptions = {}): Moderator {
       // An allowlisted phrase ("shoot a video", "killer whale") is benign whole: the
       // classifier does not see it.
       const verdict = classify(model, forClassifier, true);
-      if (verdict.flagged) {
+      const minorHere = verdict.sexual >= model.minorSexualThreshold ? (minor ?? agesOf().minor ?? undefined) : undefined;
+      if (minorHere !== undefined) {
+        flagged = true;
+        flagMinors(`minor (${minorHere}) + classifier sexual ${verdict.sexual.toFixed(3)}`);
+      } else if (verdict.flagged) {
         flagged = true;
         cats[verdict.category] = true;
-        matches.push({ category: verdict.category, term: `classifier ${verdict.unsafe.toFixed(3)}` });
+        matches.push({ category: verdict.category, term: `classifier ${verdict.category} ${verdict.score.toFixed(3)}` });
       }
     }
     return { flagged, categories: cats as ModerationResult["categories"], matches };
   }
 
-  return { categories, moderate };
+  function minorIn(input: string): string | undefined {
+    const forms = normalize(input);
+    for (const form of forms) {
+      const hits: Hit[] = [];
+      scanForm(form, hits, []);
+      const found = hits.find((h) => h.info.kind === KIND_MINOR);
+      if (found) return found.info.term;
+    }
+    return statedAges(input, forms).minor ?? undefined;
+  }
+
+  return { categories, moderate, minorIn };
 }
 
 let defaultModerator: Moderator | undefined;

@@ -46,6 +46,8 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   // illegal_dangerous (and the attack + crowded place rule)
   { phrase: "bomb sniffing" },
   { phrase: "bomb squad" },
+  { phrase: "bombing on stage" },
+  { phrase: "bombed on stage" },
   { phrase: "bomb disposal" },
   // 炸 is also "deep-fry": dishes and cooking, never explosives
   { phrase: "炸薯条" },
