@@ -5,7 +5,7 @@ import { chargeFor, costEntry } from "./charge.ts";
 import { chunkEvent, completedData, Feed, firstEntries, progressEvent, type FeedType } from "./feed.ts";
 import { Followers } from "./followers.ts";
 import { applyEvent, isTerminal, type JobRecord } from "./record.ts";
-import { expire, expiryAt, retentionDeadline, timeoutAt } from "./retention.ts";
+import { deleteOutputs, expiryAt, markExpired, retentionDeadline, timeoutAt } from "./retention.ts";
 import { WebhookOutbox } from "./webhook-outbox.ts";
 
 /**
@@ -115,10 +115,12 @@ export class JobObject extends DurableObject<Env> {
     const wasQueued = job.status === "queued";
     const hadChunk = event.type === "chunk" && job.chunks.some((c) => c.index === event.chunk.index);
     const applied = applyEvent(job, event, new Date().toISOString());
+    // Read, change and write with no outgoing call in between: the input gate opens during one,
+    // and a cancel or an alarm that ran meanwhile would be overwritten by this stale record.
+    if (applied) await this.ctx.storage.put(KEY, job);
     // Followers get the event whether or not it changed this job (their state may lag).
     await this.followers.forward((stub, id) => stub.apply({ ...event, job_id: id }));
     if (!applied) return { found: true, applied, stop };
-    await this.ctx.storage.put(KEY, job);
     if (wasQueued && job.status !== "queued") await this.feed.record({ type: "started", data: { worker_id: job.worker_id } });
     switch (event.type) {
       case "started":
@@ -243,10 +245,13 @@ export class JobObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    const now = Date.now();
+    const delivering = await this.get();
+    if (!delivering) return;
+    await this.outbox.deliverDue(delivering, now);
+    // Webhook deliveries are outgoing calls: read the record again rather than keep a copy.
     const job = await this.get();
     if (!job) return;
-    const now = Date.now();
-    await this.outbox.deliverDue(job, now);
     if (!isTerminal(job.status) && timeoutAt(job, edgeConfig(this.env)) <= now) {
       // Never finished: its message went to the dead-letter queue or its worker vanished.
       await this.fail("expired", "The job did not finish in time; nothing was charged.");
@@ -254,8 +259,10 @@ export class JobObject extends DurableObject<Env> {
     }
     const expiry = expiryAt(job);
     if (expiry !== null && expiry <= now) {
-      await expire(job, edgeConfig(this.env));
-      await this.ctx.storage.put(KEY, job);
+      // Deleting the outputs is outgoing too; then the flag is set on a fresh read.
+      await deleteOutputs(job, edgeConfig(this.env));
+      const latest = await this.get();
+      if (latest) await this.ctx.storage.put(KEY, markExpired(latest));
     }
     await this.scheduleAlarm();
   }

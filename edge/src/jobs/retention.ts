@@ -24,10 +24,15 @@ export function timeoutAt(job: JobRecord, cfg: EdgeConfig): number {
   return Date.parse(job.created_at) + cfg.REELMESH_JOB_TIMEOUT_S * 1000;
 }
 
-/** Deletes the outputs and marks the job expired; the caller stores the record. */
-export async function expire(job: JobRecord, cfg: EdgeConfig): Promise<void> {
+/** Deletes a job's outputs from S3 (an outgoing call: the caller re-reads the record after it). */
+export async function deleteOutputs(job: JobRecord, cfg: EdgeConfig): Promise<void> {
   // Only the job that made the outputs deletes them; followers just stop answering.
   if (job.output_prefix === outputPrefix(job.id)) await deletePrefix(cfg, job.output_prefix);
+}
+
+/** The record from now on answers 410. */
+export function markExpired(job: JobRecord): JobRecord {
   job.expired = true;
   job.updated_at = new Date().toISOString();
+  return job;
 }

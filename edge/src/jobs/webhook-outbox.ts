@@ -48,11 +48,13 @@ export class WebhookOutbox {
   async deliverDue(job: JobRecord, now: number): Promise<void> {
     const outbox = await this.pending();
     const remaining: Delivery[] = [];
+    const attempted = new Set<string>();
     for (const d of outbox) {
       if (d.next_at > now) {
         remaining.push(d);
         continue;
       }
+      attempted.add(d.id);
       const outcome = await this.deliver(job, d).catch((err: unknown) => ({
         ok: false as const,
         retryable: true,
@@ -71,7 +73,14 @@ export class WebhookOutbox {
       d.next_at = now + delay * 1000;
       remaining.push(d);
     }
-    await this.storage.put(OUTBOX, remaining);
+    // Deliveries are outgoing calls, during which a new one may have been enqueued: keep what
+    // is in the outbox now, with this pass's outcome for the ones it attempted.
+    const outcome = new Map(remaining.map((d) => [d.id, d]));
+    const current = await this.pending();
+    await this.storage.put(
+      OUTBOX,
+      current.flatMap((d) => (attempted.has(d.id) ? (outcome.has(d.id) ? [outcome.get(d.id)!] : []) : [d])),
+    );
   }
 
   private async pending(): Promise<Delivery[]> {

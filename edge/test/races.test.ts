@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { env, runInDurableObject } from "cloudflare:test";
+import type { JobObject } from "../src/jobs/job-object.ts";
+import { call, cfg, postEvent } from "./support.ts";
+
+/**
+ * Races on a job's record inside workerd. A Durable Object's input gate does not hold across an
+ * outgoing call, so a read-modify-write that awaits another object in the middle can overwrite
+ * what ran meanwhile: these tests drive such interleavings and check that nothing is lost.
+ */
+
+const admin = { headers: { authorization: `Bearer ${cfg.REELMESH_ADMIN_TOKEN}` } };
+
+async function account(credits = 1_000_000): Promise<string> {
+  const res = await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "races", credits }) });
+  return (await res.json<{ api_key: string }>()).api_key;
+}
+
+const chunk = (id: string, index: number, total: number) => ({
+  type: "chunk",
+  job_id: id,
+  total_chunks: total,
+  codecs: "avc1.64000b",
+  init: { key: `videos/${id}/init.mp4`, bytes: 4 },
+  chunk: {
+    index,
+    key: `videos/${id}/seg-${String(index).padStart(5, "0")}.m4s`,
+    frames: 12,
+    duration_s: 1,
+    bytes: 8,
+    committed_at: new Date().toISOString(),
+  },
+});
+const completed = (id: string, total: number) => ({
+  type: "completed",
+  job_id: id,
+  usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 },
+  total_chunks: total,
+  content: { key: `videos/${id}/video.mp4`, bytes: 9 },
+});
+
+interface View {
+  id: string;
+  status: string;
+  cache: string;
+  charged: number | null;
+  price: { credits: number };
+}
+
+describe("a job's record cannot go back", () => {
+  /**
+   * In production a Durable Object's input gate opens while it awaits another object, so a
+   * cancel (or an alarm) can run in the middle of an event's handling. The local runtime does
+   * not always interleave them, so the test makes the interleaving happen: while the event is
+   * forwarded to the jobs that joined the leader, the leader's own cancel runs.
+   */
+  it("keeps a cancel that runs while an event is forwarded to the jobs that joined it", async () => {
+    const key = await account();
+    const marker = crypto.randomUUID().slice(0, 8);
+    const body = JSON.stringify({ prompt: `a green star orbiting ${marker}`, duration_s: 4, seed: 3 });
+    const views = await Promise.all(
+      Array.from({ length: 3 }, () => call("/v1/videos", { method: "POST", key, body }).then((r) => r.json<View>())),
+    );
+    const leader = views.find((v) => v.cache === "miss")!;
+    await postEvent({ type: "started", job_id: leader.id });
+
+    const jobs = (env as unknown as { JOBS: DurableObjectNamespace<JobObject> }).JOBS;
+    const stub = jobs.get(jobs.idFromName(leader.id));
+    await runInDurableObject(stub, async (instance: JobObject) => {
+      const followers = (instance as unknown as { followers: { forward: (send: unknown) => Promise<void> } }).followers;
+      const forward = followers.forward.bind(followers);
+      followers.forward = async (send) => {
+        await instance.cancel();
+        await forward(send);
+      };
+      await instance.apply({ ...chunk(leader.id, 0, 4), worker_id: "w", at: new Date().toISOString() } as never);
+      followers.forward = forward;
+    });
+    for (let i = 1; i < 4; i++) await postEvent(chunk(leader.id, i, 4));
+    await postEvent(completed(leader.id, 4));
+
+    const after = await (await call(`/v1/videos/${leader.id}`, { key })).json<View>();
+    expect(after.status).toBe("canceled");
+    // Canceled before the whole clip: never the full price, and never a finished video.
+    expect(after.charged).toBeLessThan(leader.price.credits);
+    expect((await call(`/v1/videos/${leader.id}/content`, { key })).status).not.toBe(200);
+  });
+});
