@@ -9,7 +9,7 @@ import { call, cfg, postEvent } from "./support.ts";
  * what ran meanwhile: these tests drive such interleavings and check that nothing is lost.
  */
 
-const admin = { headers: { authorization: `Bearer ${cfg.REELMESH_ADMIN_TOKEN}` } };
+const admin = { key: cfg.REELMESH_ADMIN_TOKEN! };
 
 async function account(credits = 1_000_000): Promise<string> {
   const res = await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "races", credits }) });

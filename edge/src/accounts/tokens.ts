@@ -18,6 +18,14 @@ const TokenClaimsSchema = z.object({
   scopes: z.array(z.enum(TOKEN_SCOPES)).min(1),
   /** Most credits jobs created with this token may spend (enforced with billing). */
   cap: z.int().min(0).nullable(),
+  /**
+   * The account's own limits when the token was minted (null: the edge's defaults): a token
+   * cannot escape the limits its account's operator set.
+   */
+  lim: z
+    .object({ burst: z.int().min(1), per_s: z.number().positive(), max_running_jobs: z.int().min(1) })
+    .nullable()
+    .default(null),
   iat: z.int(),
   exp: z.int(),
   jti: z.string().min(1),
@@ -36,7 +44,7 @@ async function hmacKey(secret: string, usage: "sign" | "verify"): Promise<Crypto
   return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
 }
 
-export async function mintToken(secret: string, claims: TokenClaims): Promise<string> {
+export async function mintToken(secret: string, claims: z.input<typeof TokenClaimsSchema>): Promise<string> {
   const payload = b64url(encoder.encode(JSON.stringify(claims)));
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret, "sign"), encoder.encode(payload)));
   return `rmt_${payload}.${b64url(sig)}`;

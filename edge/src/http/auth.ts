@@ -110,7 +110,7 @@ export async function principalFor(env: Env, credential: string | null): Promise
       scopes: new Set(claims.scopes),
       tokenCap: claims.cap,
       tokenId: claims.jti,
-      limits: null,
+      limits: claims.lim,
     };
   }
   return keyPrincipal(env, credential);

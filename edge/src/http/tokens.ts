@@ -43,6 +43,7 @@ tokens.post("/tokens", requireApiKey, idempotentForAccount, async (c) => {
     sub: req.subject,
     scopes: [...new Set(req.scopes)],
     cap: req.credit_cap ?? null,
+    lim: c.get("principal").limits,
     iat: now,
     exp: now + req.expires_in_s,
     jti: crypto.randomUUID(),
