@@ -100,6 +100,9 @@ describe("server-sent events", () => {
     expect(rest.events[0]!.data).toMatchObject({ index: 1 });
     expect(rest.events[1]!.data).toMatchObject({ usage, content_url: `http://edge.test/v1/videos/${id}/content` });
     expect(rest.events[0]!.id).toBeGreaterThan(ids.at(-1)!);
+    // Reconnecting after the end gets 204, the one answer that stops a browser's EventSource.
+    const after = await call(`/v1/videos/${id}/events`, { headers: { "last-event-id": String(rest.events.at(-1)!.id) } });
+    expect(after.status).toBe(204);
   });
 
   it("works with the signed playback URL's token, and its links carry it", async () => {
@@ -148,6 +151,10 @@ describe("final MP4 and poster", () => {
     expect(part.headers.get("content-type")).toBe("video/mp4");
     expect(part.headers.get("cache-control")).toContain("immutable");
     expect(new Uint8Array(await part.arrayBuffer())).toEqual(new Uint8Array([3, 4]));
+    // A range past the end is the client's mistake: 416, not a storage failure.
+    const past = await call(`/v1/videos/${id}/content`, { headers: { range: "bytes=100-200" } });
+    expect(past.status).toBe(416);
+    expect((await past.json<{ code: string }>()).code).toBe("range_not_satisfiable");
   });
 });
 

@@ -161,6 +161,11 @@ playback.get("/:id/:file{(init\\.mp4|seg-\\d{5}\\.m4s|content|poster\\.jpg)}", a
       headers: { "retry-after": "1" },
     });
   }
+  if (upstream.status === 416) {
+    throw new ApiError(416, "range_not_satisfiable", "Range not satisfiable", `The requested range lies outside ${file}.`, {
+      headers: { "content-range": `bytes */${upstream.headers.get("content-range")?.split("/")[1] ?? "*"}` },
+    });
+  }
   if (upstream.status !== 200 && upstream.status !== 206) {
     // Listed as committed but not readable: a storage fault, not the client's.
     throw new ApiError(502, "storage_unavailable", "Could not read the file", `storage answered ${upstream.status} for ${file}`);

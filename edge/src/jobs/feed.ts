@@ -56,6 +56,9 @@ export class Feed {
     const query = url.searchParams.get("query") ?? "";
     const after = Number(request.headers.get("last-event-id") ?? url.searchParams.get("last_event_id") ?? 0) || 0;
     const log = [...(await this.storage.list<FeedEvent>({ prefix: EVENT_PREFIX, start: eventKey(after + 1) })).values()];
+    // A client that has seen the end of a finished job is told there is nothing more: browsers'
+    // EventSource stops reconnecting only on 204.
+    if (ended && after > 0 && log.length === 0) return new Response(null, { status: 204 });
     const lastProgress = log.findLast((e) => e.type === "progress")?.id;
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const listener: Listener = { writer: writable.getWriter(), base, query };
@@ -105,8 +108,9 @@ const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache
  * ledger): its one event, `completed` (id 1), unless the client has seen it; then the end.
  */
 export function finishedFeed(job: JobRecord, base: string, query: string, after: number): Response {
+  if (after >= 1) return new Response(null, { status: 204 });
   let body = "retry: 2000\n\n";
-  if (after < 1) body += frame({ id: 1, type: "completed", at: job.completed_at ?? job.updated_at, data: completedData(job) }, base, query);
+  body += frame({ id: 1, type: "completed", at: job.completed_at ?? job.updated_at, data: completedData(job) }, base, query);
   return new Response(body, { headers: SSE_HEADERS });
 }
 
