@@ -98,6 +98,17 @@ describe("worker events", () => {
     expect(await (await call(`/v1/videos/${id}`)).json()).toMatchObject({ status: "failed", error: { code: "generation_failed" } });
     expect((await playlist(id)).trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
   });
+
+  it("shows customers a stable code and a message written for them, never the worker's detail", async () => {
+    const { id } = await createJob();
+    const detail = "AccessDenied: arn:aws:s3:::reelmesh-outputs/videos/x by arn:aws:iam::123456789012:role/worker";
+    await postEvent({ type: "failed", job_id: id, error: { code: "storage_write_failed", message: detail }, retryable: false });
+    const job = await (await call(`/v1/videos/${id}`)).json<{ status: string; error: { code: string; message: string } }>();
+    expect(job.status).toBe("failed");
+    expect(job.error.code).toBe("generation_failed");
+    expect(JSON.stringify(job)).not.toContain("arn:aws");
+    expect(JSON.stringify(job)).not.toContain("123456789012");
+  });
 });
 
 describe("segments", () => {

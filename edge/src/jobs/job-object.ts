@@ -5,6 +5,7 @@ import { chargeFor, costEntry } from "./charge.ts";
 import { chunkEvent, completedData, Feed, firstEntries, progressEvent, type FeedType } from "./feed.ts";
 import { Followers } from "./followers.ts";
 import { applyEvent, isTerminal, type JobRecord } from "./record.ts";
+import { publicError } from "./public-error.ts";
 import { deleteOutputs, expiryAt, markExpired, retentionDeadline, timeoutAt } from "./retention.ts";
 import { WebhookOutbox } from "./webhook-outbox.ts";
 
@@ -145,7 +146,7 @@ export class JobObject extends DurableObject<Env> {
     const job = await this.ctx.storage.get<JobRecord>(KEY);
     if (!job || isTerminal(job.status)) return;
     const now = new Date().toISOString();
-    Object.assign(job, { status: "failed", error: { code, message }, completed_at: now, updated_at: now });
+    Object.assign(job, { status: "failed", error: publicError(job.id, { code, message }), completed_at: now, updated_at: now });
     await this.ctx.storage.put(KEY, job);
     await this.finished(job);
     await this.followers.forward((stub) => stub.fail(code, message));

@@ -1,4 +1,5 @@
 import type { WorkerEvent } from "../../../shared/schemas/events.ts";
+import { publicError } from "./public-error.ts";
 import type { ErrorInfo, Usage } from "../../../shared/schemas/manifest.ts";
 import type { SchedulerName } from "../../../shared/models.ts";
 import type { JobStatus, Tier } from "../../../shared/schemas/request.ts";
@@ -119,7 +120,7 @@ export function applyEvent(job: JobRecord, event: WorkerEvent, now: string): boo
       break;
     case "failed":
       job.status = "failed";
-      job.error = event.error;
+      job.error = publicError(job.id, event.error);
       job.completed_at = now;
       job.progress = null;
       break;
