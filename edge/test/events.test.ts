@@ -99,6 +99,33 @@ describe("worker events", () => {
     expect((await playlist(id)).trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
   });
 
+  it("refuses files outside the job's own outputs: another job's segment is never served as this one's", async () => {
+    const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
+    const { id: other } = await createJob({ prompt: "another ball", duration_s: 2 });
+    const init = { key: `videos/${id}/init.mp4`, bytes: 4 };
+    const foreign = {
+      index: 0,
+      key: `videos/${other}/seg-00000.m4s`,
+      frames: 12,
+      duration_s: 1,
+      bytes: 8,
+      committed_at: new Date().toISOString(),
+    };
+    await postEvent({ type: "chunk", job_id: id, total_chunks: 2, codecs: "avc1.64000b", init, chunk: foreign });
+    await postEvent({
+      type: "chunk",
+      job_id: id,
+      total_chunks: 2,
+      codecs: "avc1.64000b",
+      init: { key: "accounts/secrets.json", bytes: 4 },
+      chunk: { ...foreign, key: `videos/${id}/seg-00000.m4s` },
+    });
+    await postEvent({ type: "completed", job_id: id, usage, total_chunks: 2, content: { key: `videos/${other}/video.mp4`, bytes: 9 } });
+    const job = await (await call(`/v1/videos/${id}`)).json<{ status: string; chunks_ready: number }>();
+    expect(job).toMatchObject({ status: "queued", chunks_ready: 0 });
+    expect(await playlist(id)).not.toContain("seg-00000.m4s");
+  });
+
   it("shows customers a stable code and a message written for them, never the worker's detail", async () => {
     const { id } = await createJob();
     const detail = "AccessDenied: arn:aws:s3:::reelmesh-outputs/videos/x by arn:aws:iam::123456789012:role/worker";

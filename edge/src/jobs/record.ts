@@ -1,5 +1,6 @@
 import type { WorkerEvent } from "../../../shared/schemas/events.ts";
 import { publicError } from "./public-error.ts";
+import { outputKeys } from "../../../shared/layout.ts";
 import type { ErrorInfo, Usage } from "../../../shared/schemas/manifest.ts";
 import type { SchedulerName } from "../../../shared/models.ts";
 import type { JobStatus, Tier } from "../../../shared/schemas/request.ts";
@@ -94,8 +95,11 @@ export function applyEvent(job: JobRecord, event: WorkerEvent, now: string): boo
       job.progress = { chunk: event.chunk, step: event.step, steps: event.steps };
       break;
     case "chunk": {
-      run();
+      // A worker names only its job's own files: anything else is refused, not served.
       if (event.chunk.index >= job.total_chunks) return false;
+      if (event.chunk.key !== outputKeys.segment(job.output_prefix, event.chunk.index)) return refuse(job, event.type, event.chunk.key);
+      if (event.init.key !== outputKeys.init(job.output_prefix)) return refuse(job, event.type, event.init.key);
+      run();
       job.init ??= event.init;
       job.codecs ??= event.codecs;
       if (!job.chunks.some((c) => c.index === event.chunk.index)) {
@@ -106,6 +110,7 @@ export function applyEvent(job: JobRecord, event: WorkerEvent, now: string): boo
       break;
     }
     case "completed":
+      if (event.content.key !== outputKeys.content(job.output_prefix)) return refuse(job, event.type, event.content.key);
       run();
       job.status = "succeeded";
       job.usage = event.usage;
@@ -137,4 +142,10 @@ export function contiguousChunks(job: JobRecord): JobRecord["chunks"] {
     out.push(c);
   }
   return out;
+}
+
+/** An event that names a file outside the job's outputs: logged for the operator, changes nothing. */
+function refuse(job: JobRecord, type: string, key: string): false {
+  console.error(JSON.stringify({ msg: "worker event names a file outside the job", job_id: job.id, type, key, prefix: job.output_prefix }));
+  return false;
 }
