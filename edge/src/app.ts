@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { ConfigError, type Env } from "./env.ts";
 import { events } from "./http/events.ts";
@@ -44,6 +45,23 @@ app.use(
     maxAge: 86400,
   }),
 );
+/**
+ * Request bodies are capped before anything reads them: on `Content-Length` when it is given,
+ * while streaming otherwise (hono/body-limit), so an oversized body is refused without being
+ * read whole, and a worker event before its signature is checked. One limit per route family.
+ */
+export const BODY_LIMITS = { "/internal/*": 64 * 1024, "/v1/*": 16 * 1024, "/admin/*": 16 * 1024 } as const;
+for (const [path, maxSize] of Object.entries(BODY_LIMITS)) {
+  app.use(
+    path,
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError(413, "body_too_large", "Request body too large", `At most ${maxSize} bytes.`);
+      },
+    }),
+  );
+}
 app.route("/v1/videos", videos);
 app.route("/v1/videos", playback);
 app.route("/internal", events);

@@ -189,3 +189,27 @@ describe("prompt safety", () => {
     expect(await drain(ECONOMY)).toEqual([]);
   });
 });
+
+describe("request bodies", () => {
+  it("are capped before they are read: a worker event over 64 KiB is refused before its signature is looked at", async () => {
+    const body = JSON.stringify({ type: "progress", job_id: "vid_0123456789abcdef", pad: "x".repeat(70_000) });
+    const res = await call("/internal/events", { method: "POST", body, key: null });
+    expect(res.status).toBe(413);
+    expect((await problem(res)).code).toBe("body_too_large");
+  });
+
+  it("are capped while streaming when no length is declared", async () => {
+    const chunk = new TextEncoder().encode(`{"prompt":"${"y".repeat(8_000)}`);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // Far more than the limit, unless the edge stops reading first.
+        if (sent++ < 100) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await call("/v1/videos", { method: "POST", body: stream, headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(413);
+    expect(sent).toBeLessThan(100);
+  });
+});

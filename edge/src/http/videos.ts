@@ -30,7 +30,6 @@ type App = { Bindings: Env; Variables: AuthVariables };
 export const videos = new Hono<App>();
 
 /** Largest request body accepted; a prompt is at most 2000 characters. */
-const MAX_BODY_BYTES = 16 * 1024;
 
 export function origin(c: Context<App>): string {
   return edgeConfig(c.env).PUBLIC_URL?.replace(/\/$/, "") ?? new URL(c.req.url).origin;
@@ -71,10 +70,8 @@ async function readBody(c: Context<App>): Promise<unknown> {
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new ApiError(415, "unsupported_media_type", "Body must be JSON", "Send `Content-Type: application/json`.");
   }
+  // Its size is capped before this reads it (BODY_LIMITS in app.ts).
   const text = await c.req.text();
-  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
-    throw new ApiError(413, "body_too_large", "Request body too large", `At most ${MAX_BODY_BYTES} bytes.`);
-  }
   try {
     return JSON.parse(text);
   } catch {
