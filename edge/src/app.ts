@@ -50,7 +50,7 @@ app.use(
  * while streaming otherwise (hono/body-limit), so an oversized body is refused without being
  * read whole, and a worker event before its signature is checked. One limit per route family.
  */
-export const BODY_LIMITS = { "/internal/*": 64 * 1024, "/v1/*": 16 * 1024, "/admin/*": 16 * 1024 } as const;
+const BODY_LIMITS = { "/internal/*": 64 * 1024, "/v1/*": 16 * 1024, "/admin/*": 16 * 1024 } as const;
 for (const [path, maxSize] of Object.entries(BODY_LIMITS)) {
   app.use(
     path,

@@ -86,3 +86,38 @@ describe("a job's record cannot go back", () => {
     expect((await call(`/v1/videos/${leader.id}/content`, { key })).status).not.toBe(200);
   });
 });
+
+describe("the worker is told to stop", () => {
+  const jobs = () => (env as unknown as { JOBS: DurableObjectNamespace<JobObject> }).JOBS;
+
+  it("for a job that ended without it (expired, failed at the edge), and the job stays ended", async () => {
+    const key = await account();
+    const job = await (
+      await call("/v1/videos", {
+        method: "POST",
+        key,
+        body: JSON.stringify({ prompt: `a purple box ${crypto.randomUUID()}`, duration_s: 2 }),
+      })
+    ).json<View>();
+    await jobs().get(jobs().idFromName(job.id)).fail("expired", "The job did not finish in time; nothing was charged.");
+    const answer = await (await postEvent(chunk(job.id, 0, 2))).json<{ applied: boolean; stop: boolean }>();
+    expect(answer).toEqual({ applied: false, stop: true });
+    expect((await (await call(`/v1/videos/${job.id}`, { key })).json<View>()).status).toBe("failed");
+  });
+
+  it("not for a leader canceled by its caller while jobs that joined it still want the run", async () => {
+    const key = await account();
+    const body = JSON.stringify({ prompt: `a cyan star ${crypto.randomUUID()}`, duration_s: 2, seed: 9 });
+    const views = await Promise.all([0, 1].map(() => call("/v1/videos", { method: "POST", key, body }).then((r) => r.json<View>())));
+    const leader = views.find((v) => v.cache === "miss")!;
+    const joined = views.find((v) => v.cache === "joined")!;
+    await postEvent({ type: "started", job_id: leader.id });
+    expect((await call(`/v1/videos/${leader.id}/cancel`, { method: "POST", key })).status).toBe(200);
+    const answer = await (await postEvent(chunk(leader.id, 0, 2))).json<{ stop: boolean }>();
+    expect(answer.stop).toBe(false);
+    await postEvent(chunk(leader.id, 1, 2));
+    await postEvent(completed(leader.id, 2));
+    expect((await (await call(`/v1/videos/${joined.id}`, { key })).json<View>()).status).toBe("succeeded");
+    expect((await (await call(`/v1/videos/${leader.id}`, { key })).json<View>()).status).toBe("canceled");
+  });
+});

@@ -111,8 +111,10 @@ export class JobObject extends DurableObject<Env> {
   async apply(event: WorkerEvent): Promise<{ found: boolean; applied: boolean; stop: boolean }> {
     const job = await this.ctx.storage.get<JobRecord>(KEY);
     if (!job) return { found: false, applied: false, stop: false };
-    // Told to the worker with every answer: stop between steps (cancel).
-    const stop = job.cancel_requested || job.status === "canceled";
+    // Told to the worker with every answer: stop between steps when the job was asked to cancel
+    // or has ended any other way (expired, failed at the edge), unless jobs that joined it still
+    // want its run: a leader's own cancel ends only the leader.
+    const stop = job.cancel_requested || (isTerminal(job.status) && (await this.followers.list()).length === 0);
     const wasQueued = job.status === "queued";
     const hadChunk = event.type === "chunk" && job.chunks.some((c) => c.index === event.chunk.index);
     const applied = applyEvent(job, event, new Date().toISOString());
