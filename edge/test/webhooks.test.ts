@@ -207,6 +207,12 @@ describe("webhook URL checks", () => {
       "0:0:0:0:0:ffff:c0a8:101",
       "64:ff9b::7f00:1",
       "2002:7f00:1::",
+      "::ffff:0:127.0.0.1",
+      "::ffff:0:a00:1",
+      "64:ff9b:1::a00:1",
+      "64:ff9b:1:abcd::808:808",
+      "2001::1",
+      "2001:0:4136:e378:8000:63bf:3fff:fdd2",
     ];
     for (const ip of blocked) expect(prod(`https://[${ip}]/x`), ip).toEqual({ ok: false, reason: PRIVATE });
     for (const ip of ["2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808"])

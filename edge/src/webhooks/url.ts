@@ -94,7 +94,10 @@ function isBlockedV6(g: number[]): boolean {
   const zeroPrefix = (n: number) => g.slice(0, n).every((x) => x === 0);
   if (zeroPrefix(5) && g5 === 0xffff) return isBlockedV4(embeddedV4(g6, g7)); // IPv4-mapped ::ffff:a.b.c.d
   if (zeroPrefix(6)) return true; // ::, ::1 and deprecated IPv4-compatible ::a.b.c.d
+  if (zeroPrefix(4) && g[4] === 0xffff && g5 === 0) return isBlockedV4(embeddedV4(g6, g7)); // IPv4-translated ::ffff:0:a.b.c.d (RFC 2765)
   if (g0 === 0x64 && g1 === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return isBlockedV4(embeddedV4(g6, g7)); // NAT64
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return true; // local-use NAT64 64:ff9b:1::/48 (RFC 8215): translates private space
+  if (g0 === 0x2001 && g1 === 0) return true; // Teredo 2001::/32: tunnels to an address the check cannot see
   if (g0 === 0x2002) return isBlockedV4(embeddedV4(g1, g2)); // 6to4
   if ((g0 & 0xfe00) === 0xfc00) return true; // unique local fc00::/7
   if ((g0 & 0xffc0) === 0xfe80 || (g0 & 0xffc0) === 0xfec0) return true; // link-local, old site-local
