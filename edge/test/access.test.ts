@@ -56,3 +56,17 @@ describe("app tokens", () => {
     expect(answers[2]!.headers.get("ratelimit-limit")).toBe("2");
   });
 });
+
+describe("webhooks", () => {
+  it("cannot be set by an app token: the account's receiver trusts what its secret signs", async () => {
+    const key = await account();
+    const phone = await token(key, "dave");
+    const res = await create(phone, { prompt: "a red ball bouncing", duration_s: 1, webhook_url: "https://hooks.example.com/reelmesh" });
+    expect(res.status).toBe(403);
+    expect((await res.json<{ code: string }>()).code).toBe("insufficient_scope");
+    // With the account's API key it is accepted.
+    expect(
+      (await create(key, { prompt: "a red ball bouncing", duration_s: 1, webhook_url: "https://hooks.example.com/reelmesh" })).status,
+    ).toBe(202);
+  });
+});

@@ -187,7 +187,7 @@ describe("webhooks", () => {
     expect(await verifyWebhook(secret, log[1]!.headers, log[1]!.body.replace("succeeded", "failed"))).toBe(false);
     expect(log[0]!.headers["webhook-id"]).toBe(log[1]!.headers["webhook-id"]);
     const payload = JSON.parse(log[1]!.body) as { type: string; data: { id: string; status: string; links: { content: string } } };
-    expect(payload).toMatchObject({ type: "video.completed", data: { id, status: "succeeded" } });
+    expect(payload).toMatchObject({ type: "video.completed", data: { id, status: "succeeded", subject: null } });
     expect(payload.data.links.content).toBe(`http://edge.test/v1/videos/${id}/content`);
   }, 20_000);
 });

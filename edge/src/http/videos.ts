@@ -209,6 +209,16 @@ async function createVideo(
   // prompt is refused, and a check that throws is a 500, never a pass).
   const promptCheck = moderate(req.prompt);
   if (promptCheck.flagged) throw promptRejected("prompt", promptCheck);
+  // A webhook is signed with the account's secret, so the account's receiver trusts it: an end
+  // user's app token may not point one anywhere (its jobs are followed by events and polling).
+  if (req.webhook_url !== undefined && principal.kind === "token") {
+    throw new ApiError(
+      403,
+      "insufficient_scope",
+      "Webhooks need an API key",
+      "An app token cannot set webhook_url; set it from your backend with an API key.",
+    );
+  }
   const spec: ModelSpec = MODELS[req.model];
   const errors = modelErrors(req, spec, cfg.REELMESH_ENV === "development");
   if (errors.length > 0) {

@@ -126,6 +126,8 @@ function webhookView(job: JobRecord) {
     usage: job.usage,
     error: job.error,
     metadata: job.metadata,
+    /** The end user whose app token created it; null for a job created with an API key. */
+    subject: job.subject,
     expires_at: job.expires_at,
     links: { self: base, hls: `${base}/stream.m3u8`, content: `${base}/content`, poster: `${base}/poster.jpg` },
   };

@@ -165,6 +165,7 @@ export const WebhookVideoSchema = z.object({
   usage: UsageSchema.nullable(),
   error: ErrorInfoSchema.nullable(),
   metadata: z.record(z.string(), z.string()),
+  subject: z.string().nullable().describe("The end user whose app token created the video; null when an API key did."),
   expires_at: dateTime().nullable(),
   links: z.object({ self: url(), hls: url(), content: url(), poster: url() }),
 });
