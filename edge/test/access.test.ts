@@ -4,15 +4,18 @@ import { call, cfg } from "./support.ts";
 /** Access between callers of one account: app tokens stay inside their subject and their account's limits. */
 const admin = { key: cfg.REELMESH_ADMIN_TOKEN! };
 
-async function account(limits?: { burst: number; per_s: number; max_running_jobs: number }): Promise<string> {
+type Limits = { burst: number; per_s: number; max_running_jobs: number };
+
+async function newAccount(limits?: Limits): Promise<{ id: string; api_key: string; key_id: string }> {
   const res = await call("/admin/accounts", {
     ...admin,
     method: "POST",
     body: JSON.stringify({ name: "access", credits: 100_000, ...(limits ? { limits } : {}) }),
   });
   expect(res.status).toBe(201);
-  return (await res.json<{ api_key: string }>()).api_key;
+  return res.json<{ id: string; api_key: string; key_id: string }>();
 }
+const account = async (limits?: Limits) => (await newAccount(limits)).api_key;
 
 async function token(key: string, subject: string): Promise<string> {
   const res = await call("/v1/tokens", { method: "POST", key, body: JSON.stringify({ subject }) });
@@ -54,6 +57,19 @@ describe("app tokens", () => {
       answers.push(await create(phone, { prompt: `a white ball ${i} ${crypto.randomUUID().slice(0, 8)}`, duration_s: 1 }));
     expect(answers.map((r) => r.status)).toEqual([202, 202, 429]);
     expect(answers[2]!.headers.get("ratelimit-limit")).toBe("2");
+  });
+});
+
+describe("revoking an API key", () => {
+  it("revokes the app tokens it minted within the key-cache bound", async () => {
+    const acct = await newAccount();
+    const phone = await token(acct.api_key, "erin");
+    expect((await call("/v1/usage", { key: phone })).status).toBe(200);
+    expect((await call(`/admin/accounts/${acct.id}/keys/${acct.key_id}`, { ...admin, method: "DELETE" })).status).toBe(200);
+    // The tests run with REELMESH_KEY_CACHE_S = 1.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await call("/v1/usage", { key: phone })).status).toBe(401);
+    expect((await call("/v1/usage", { key: acct.api_key })).status).toBe(401);
   });
 });
 

@@ -100,6 +100,14 @@ export class AccountsObject extends DurableObject<Env> {
     return key;
   }
 
+  /** Whether the account's key exists and is not revoked (app tokens minted with it check this). */
+  async keyActive(accountId: string, keyId: string): Promise<boolean> {
+    const hash = await this.ctx.storage.get<string>(`acctkey:${accountId}:${keyId}`);
+    if (!hash) return false;
+    const key = await this.ctx.storage.get<KeyRecord>(`key:${hash}`);
+    return key !== undefined && key.revoked_at === null;
+  }
+
   /** The account a key hash belongs to, if the key exists and is not revoked. */
   async verify(hash: string): Promise<{ account_id: string; key_id: string; limits: AccountLimits | null } | null> {
     const key = await this.ctx.storage.get<KeyRecord>(`key:${hash}`);

@@ -29,6 +29,8 @@ const TokenClaimsSchema = z.object({
   iat: z.int(),
   exp: z.int(),
   jti: z.string().min(1),
+  /** The API key that minted it: revoking the key revokes its tokens (within the key-cache bound). */
+  kid: z.string().min(1).nullable().default(null),
 });
 export type TokenClaims = z.infer<typeof TokenClaimsSchema>;
 

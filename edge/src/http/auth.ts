@@ -23,8 +23,9 @@ export interface Principal {
   scopes: ReadonlySet<TokenScope>;
   /** The app token's credit cap, if any. */
   tokenCap: number | null;
+  /** The API key's id, or the app token's. */
   tokenId: string | null;
-  /** The account's own limits, when it has any (API keys; tokens use the defaults). */
+  /** The account's own limits, when it has any (an app token carries them from when it was minted). */
   limits: AccountLimits | null;
 }
 
@@ -59,6 +60,19 @@ const ALL_SCOPES: ReadonlySet<TokenScope> = new Set(TOKEN_SCOPES);
 /** Key hash → account (or null: unknown or revoked), with the moment the entry goes stale. */
 const keyCache = new Map<string, { accountId: string | null; keyId: string | null; limits: AccountLimits | null; until: number }>();
 const KEY_CACHE_MAX = 10_000;
+/** Key id → whether it is still active, for the app tokens it minted; the same bound on staleness. */
+const mintingKeyCache = new Map<string, { active: boolean; until: number }>();
+
+async function mintingKeyActive(env: Env, accountId: string, keyId: string): Promise<boolean> {
+  const now = Date.now();
+  let entry = mintingKeyCache.get(keyId);
+  if (!entry || entry.until <= now) {
+    entry = { active: await directory(env).keyActive(accountId, keyId), until: now + edgeConfig(env).REELMESH_KEY_CACHE_S * 1000 };
+    if (mintingKeyCache.size >= KEY_CACHE_MAX) mintingKeyCache.delete(mintingKeyCache.keys().next().value!);
+    mintingKeyCache.set(keyId, entry);
+  }
+  return entry.active;
+}
 
 export function directory(env: Env) {
   return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("directory"));
@@ -103,6 +117,7 @@ export async function principalFor(env: Env, credential: string | null): Promise
   if (credential.startsWith("rmt_")) {
     const claims = await verifyToken(edgeConfig(env).REELMESH_TOKEN_SECRET, credential);
     if (!claims) return null;
+    if (claims.kid !== null && !(await mintingKeyActive(env, claims.acct, claims.kid))) return null;
     return {
       accountId: claims.acct,
       kind: "token",

@@ -44,6 +44,7 @@ tokens.post("/tokens", requireApiKey, idempotentForAccount, async (c) => {
     scopes: [...new Set(req.scopes)],
     cap: req.credit_cap ?? null,
     lim: c.get("principal").limits,
+    kid: c.get("principal").tokenId,
     iat: now,
     exp: now + req.expires_in_s,
     jti: crypto.randomUUID(),
