@@ -1,9 +1,10 @@
 /**
  * The GPU fleet's scaling policy and queue settings: the one source of truth that the day-long
  * simulator (infra/sim/), the AWS stack (infra/aws/) and the Kubernetes manifests (infra/k8s/)
- * all read, so what is measured is what is deployed. infra/scaling/policy.test.ts fails if a
- * deployed artefact drifts from it. The values are chosen by the simulator's figures
- * (docs/scaling.md); change them here and re-run `npm run sim`.
+ * all read, so what is measured is what is deployed. infra/aws/policy-drift.test.ts and
+ * infra/k8s/policy-drift.test.ts fail if a deployed artefact drifts from it. The values are
+ * chosen by the simulator's figures (docs/scaling.md; `npm run sim -- --tune` shows the search);
+ * change them here and re-run `npm run sim`.
  */
 
 export const TIERS = ["standard", "economy"] as const;
@@ -44,6 +45,19 @@ export interface TierScaling {
    * earlier by the cold start, so capacity is up when the hour's demand arrives.
    */
   floorByHour: readonly number[];
+  /**
+   * Ceiling on the reactive part in each hour (UTC): economy work is held back in the standard
+   * peaks and runs in the troughs. Scheduled actions set the floor and the ceiling together.
+   */
+  maxByHour: readonly number[];
+  /**
+   * When the tier's oldest message (SQS ApproximateAgeOfOldestMessage) is older than
+   * `oldestAgeS`, run at least `tasks` whatever the hour's ceiling, so no job outlives the edge's
+   * job timeout (REELMESH_JOB_TIMEOUT_S, 6 h). Null: no guard.
+   */
+  deadlineGuard: { oldestAgeS: number; tasks: number } | null;
+  /** EC2 instance type of the tier's tasks (one GPU each; infra/sim/service.ts lists the classes simulated). */
+  instanceType: string;
 }
 
 export const POLICY = {
@@ -54,23 +68,34 @@ export const POLICY = {
   concurrentJobsPerTask: 4,
   /** The cold start the floor is shifted by: instance boot, image pull, process to ready. */
   coldStartS: 60,
-  /** Extra work a draining worker may do after SIGTERM before it hands its job back. */
-  drainBoundS: 10,
+  /**
+   * Extra work a draining worker may do after SIGTERM before it hands its job back: one chunk in
+   * a full batch on an L40S takes about 26 s, so the chunk in progress is committed, not redone.
+   */
+  drainBoundS: 30,
   /** Scale-in takes only idle workers (task protection on ECS, pod-deletion-cost on Kubernetes). */
   scaleInIdleOnly: true,
   tiers: {
     standard: {
-      targetBacklogPerTask: 6,
+      // A task's 4 slots: every slot busy, no standing queue. Whole: KEDA reads queueLength as an integer.
+      targetBacklogPerTask: 4,
       minTasks: 1,
-      maxTasks: 64,
+      // The viral spike needs about 80 tasks at full batches; room to drain its backlog.
+      maxTasks: 128,
       activationBacklog: 1,
       pollingIntervalS: 10,
       scaleOutCooldownS: 0,
-      scaleInCooldownS: 300,
+      scaleInCooldownS: 120,
       cooldownToZeroS: 600,
-      onDemandBase: 1,
+      // The night floor on on-demand; the rest on spot (2 min notice, a 30 s drain, ≤ 1 chunk redone).
+      onDemandBase: 3,
       spot: true,
-      floorByHour: [2, 1, 1, 1, 1, 1, 1, 2, 2, 3, 2, 3, 4, 5, 2, 1, 3, 4, 3, 5, 8, 7, 6, 4],
+      // Erlang C for each hour's quietest profile rate, led by the cold start (infra/sim/sizing.ts):
+      // the load itself; the reactive part above it holds the wait goal.
+      floorByHour: [5, 3, 3, 3, 3, 3, 4, 9, 12, 10, 8, 12, 18, 11, 8, 8, 12, 16, 20, 25, 31, 31, 22, 12],
+      maxByHour: [128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128],
+      deadlineGuard: null,
+      instanceType: "g6e.xlarge",
     },
     economy: {
       targetBacklogPerTask: 40,
@@ -83,7 +108,12 @@ export const POLICY = {
       cooldownToZeroS: 300,
       onDemandBase: 0,
       spot: true,
-      floorByHour: [0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      floorByHour: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      // Zero in the standard peaks (hours above the day's mean hour of standard jobs) and the hour
+      // before the midday one: running economy tasks stay protected while their queue has work.
+      maxByHour: [16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 16, 16, 16, 0, 0, 0, 0, 0, 0, 0],
+      deadlineGuard: { oldestAgeS: 18_000, tasks: 3 },
+      instanceType: "g6e.xlarge",
     },
   } satisfies Record<Tier, TierScaling>,
 } as const;
