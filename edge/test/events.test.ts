@@ -85,10 +85,11 @@ describe("worker events", () => {
     m3u8 = await playlist(id);
     expect(m3u8.trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
 
+    // Late events change nothing, and tell a worker still on this job that it has ended.
     const late = await postEvent({ type: "progress", job_id: id, chunk: 1, step: 3, steps: 12 });
-    expect(await late.json()).toEqual({ applied: false, stop: false });
+    expect(await late.json()).toEqual({ applied: false, stop: true });
     const failed = await postEvent({ type: "failed", job_id: id, error: { code: "x", message: "late" }, retryable: false });
-    expect(await failed.json()).toEqual({ applied: false, stop: false });
+    expect(await failed.json()).toEqual({ applied: false, stop: true });
     expect(await (await call(`/v1/videos/${id}`)).json()).toMatchObject({ status: "succeeded", chunks_ready: 2, usage });
   });
 
