@@ -69,10 +69,12 @@ export const POLICY = {
   /** The cold start the floor is shifted by: instance boot, image pull, process to ready. */
   coldStartS: 60,
   /**
-   * Extra work a draining worker may do after SIGTERM before it hands its job back: one chunk in
-   * a full batch on an L40S takes about 26 s, so the chunk in progress is committed, not redone.
+   * Extra work a draining worker may do after SIGTERM before it hands its job back: under 10 s,
+   * so an interrupted or scaled-in task is gone quickly. One chunk in a full batch on an L40S
+   * takes about 26 s, so a chunk in progress is usually abandoned and redone elsewhere (at most
+   * one chunk per job; the simulator counts it as rework).
    */
-  drainBoundS: 30,
+  drainBoundS: 8,
   /** Scale-in takes only idle workers (task protection on ECS, pod-deletion-cost on Kubernetes). */
   scaleInIdleOnly: true,
   tiers: {
