@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { z } from "zod";
+import { POLICY, QUEUES } from "../infra/scaling/policy.ts";
 import { parseProviders } from "./engine/runtime.ts";
 
 /** The GPU function's configuration, from the environment, checked once at start. */
@@ -39,11 +40,33 @@ const WorkerConfigSchema = z.object({
   /** Exit (to be replaced) after this many jobs: ORT's memory grows across sessions. 0 = never. */
   REELMESH_MAX_JOBS: z.coerce.number().int().min(0).default(100),
   /** SQS visibility while a job runs; extended by a heartbeat at a third of it. */
-  REELMESH_VISIBILITY_TIMEOUT_S: z.coerce.number().int().min(5).max(43_200).default(60),
-  /** Receives before a failing job is given up (the queue's redrive count should match). */
-  REELMESH_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(3),
+  REELMESH_VISIBILITY_TIMEOUT_S: z.coerce.number().int().min(5).max(43_200).default(QUEUES.visibilityTimeoutS),
+  /** Receives before a failing job is given up: the queue's redrive count. */
+  REELMESH_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(QUEUES.maxReceiveCount),
+  /**
+   * Drain (SIGTERM): seconds from the signal to the exit. A running job finishes its chunk when
+   * it is committed in time, else drops it (gpu-functions/jobs/drain.ts); either way its message
+   * is handed back.
+   */
+  REELMESH_DRAIN_S: z.coerce.number().min(0).max(3_600).default(POLICY.drainBoundS),
+  /**
+   * Visibility a drained job's message gets: 0 makes it receivable at once. The local stack sets
+   * 1 (a fauxqs bug loses a message set to 0: docs/worker.md).
+   */
+  REELMESH_DRAIN_VISIBILITY_S: z.coerce.number().int().min(0).max(43_200).default(0),
+  /** `ecs`, `kubernetes` or `none`; unset: what the environment shows (scale-in/protection.ts). */
+  REELMESH_SCALE_IN_PROTECTION: z.enum(["ecs", "kubernetes", "none"]).optional(),
+  /** ECS task protection's expiry, renewed while busy: about twice the longest job (docs/worker.md). */
+  REELMESH_PROTECTION_EXPIRES_MIN: z.coerce.number().int().min(1).max(2_880).default(60),
+  /** Injected by ECS into every task. */
+  ECS_AGENT_URI: z.url().optional(),
+  /** Injected by Kubernetes into every pod; POD_NAME and POD_NAMESPACE come from the downward API. */
+  KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
+  KUBERNETES_SERVICE_PORT: z.coerce.number().int().min(1).max(65_535).default(443),
+  POD_NAME: z.string().min(1).optional(),
+  POD_NAMESPACE: z.string().min(1).optional(),
   FFMPEG_PATH: z.string().default("ffmpeg"),
-  /** Prometheus metrics on this port (GET /metrics); 0 = off. */
+  /** Prometheus metrics (GET /metrics) and the probes (GET /healthz, /readyz) on this port; 0 = off. */
   REELMESH_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** A module whose default export is a SafetyHook (gpu-functions/safety/hook.ts); none by default. */
   REELMESH_SAFETY_HOOK: z.string().optional(),

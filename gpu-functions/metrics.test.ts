@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Health, serveProbes } from "./health.ts";
 import { Metrics } from "./metrics.ts";
 
 describe("cost-to-serve metrics", () => {
@@ -7,7 +8,7 @@ describe("cost-to-serve metrics", () => {
     m.add("reelmesh_gpu_seconds_total", 1.5, { tier: "standard" });
     m.add("reelmesh_gpu_seconds_total", 2, { tier: "standard" });
     m.add("reelmesh_jobs_total", 1, { tier: "economy", outcome: "succeeded" });
-    const server = await m.serve(0, "127.0.0.1");
+    const server = await serveProbes(0, "127.0.0.1", { metrics: m, health: new Health() });
     const { port } = server.address() as { port: number };
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     const text = await res.text();

@@ -1,14 +1,12 @@
-import { createServer, type Server } from "node:http";
-
 /**
  * The GPU function's cost-to-serve counters, in the Prometheus text format on
- * `GET /metrics` (REELMESH_METRICS_PORT). Counters only: a scraper turns them into rates and
+ * `GET /metrics` (REELMESH_METRICS_PORT, served by health.ts beside the probes). Counters only: a scraper turns them into rates and
  * sums across the fleet.
  */
 type Labels = Record<string, string>;
 
 const HELP: Record<string, string> = {
-  reelmesh_jobs_total: "Jobs finished by this worker, by tier and outcome.",
+  reelmesh_jobs_total: "Jobs ended by this worker, by tier and outcome (handed_back: drained, resumed elsewhere).",
   reelmesh_gpu_seconds_total: "Seconds inside the model (text encoder, denoiser, VAE).",
   reelmesh_encode_seconds_total: "Seconds of video encoding (segments and final MP4).",
   reelmesh_video_seconds_total: "Seconds of video delivered (committed segments).",
@@ -35,13 +33,5 @@ export class Metrics {
       for (const [labels, value] of this.counters.get(name) ?? []) lines.push(`${name}${labels ? `{${labels}}` : ""} ${value}`);
     }
     return lines.join("\n") + "\n";
-  }
-
-  serve(port: number, host = "0.0.0.0"): Promise<Server> {
-    const server = createServer((req, res) => {
-      if (req.url === "/metrics") res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(this.render());
-      else res.writeHead(404).end();
-    });
-    return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
   }
 }

@@ -3,7 +3,7 @@ import { DenoiseBatcher } from "../engine/batcher.ts";
 import { loadModel, type LoadedModel } from "../engine/model.ts";
 import { generate, type GeneratedChunk } from "../engine/pipeline.ts";
 import { ensureReferenceModel } from "../reference-model/ensure.ts";
-import { REFERENCE_SIZES, type ReferenceSizeName } from "../reference-model/build.ts";
+import { REFERENCE_SIZES, type ReferenceSizeName } from "../reference-model/sizes.ts";
 
 /**
  * `npm run bench:engine [-- --json] [--sizes tiny,heavy] [--chunks N] [--steps N]`

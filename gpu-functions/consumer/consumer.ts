@@ -1,13 +1,16 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import { QUEUES } from "../../infra/scaling/policy.ts";
 import { JobMessageSchema, type JobMessage } from "../../shared/schemas/job-message.ts";
 import type { Logger } from "../log.ts";
+import type { ScaleInGuard } from "../scale-in/protection.ts";
 
 /**
  * Long-polls the job queues, standard before economy (economy never delays standard work),
  * up to `concurrency` jobs at a time per GPU (they share denoiser runs). While a job runs, a heartbeat extends its
  * visibility; a finished job is deleted; a failed one is left for SQS to redeliver, and
- * after the redrive count it lands in the DLQ. `stop()` drains: no new receives, the
- * current job finishes.
+ * after the redrive count it lands in the DLQ. `stop()` drains: no new receives; a job the
+ * handler hands back (outcome "release") is made visible again at once for another worker.
+ * The scale-in guard hears when the worker turns busy or idle, and each heartbeat.
  */
 export interface ConsumerOptions {
   sqs: SQSClient;
@@ -19,15 +22,23 @@ export interface ConsumerOptions {
   maxJobs: number;
   /** Jobs run at once (default 1). */
   concurrency?: number;
+  /** Visibility given to a message handed back by a drain (default 0: receivable at once). */
+  releaseVisibilityS?: number;
+  protection?: ScaleInGuard | null;
   log: Logger;
-  handle(job: JobMessage, meta: { attempt: number; lastAttempt: boolean }): Promise<"done" | "retry">;
+  /** "done": delete the message; "retry": SQS redelivers it later; "release": hand it back now. */
+  handle(job: JobMessage, meta: { attempt: number; lastAttempt: boolean }): Promise<JobOutcome>;
 }
+
+export type JobOutcome = "done" | "retry" | "release";
 
 /** Long-poll wait on the standard queue when an economy queue must also be checked. */
 const STANDARD_WAIT_S = 2;
 const SOLO_WAIT_S = 10;
 /** Visibility given back to a job that failed but may be retried. */
 const RETRY_DELAY_S = 5;
+/** The heartbeat's share of the visibility timeout (a third, by the queue policy). */
+const HEARTBEAT_SHARE = QUEUES.heartbeatS / QUEUES.visibilityTimeoutS;
 
 export class Consumer {
   private readonly opts: ConsumerOptions;
@@ -59,7 +70,12 @@ export class Consumer {
         continue;
       }
       const found = await this.receive();
-      if (!found) continue;
+      if (!found) {
+        // Idle only when nothing runs and the queues are empty: a backlog keeps the worker busy.
+        if (running.size === 0 && !this.stopping) this.opts.protection?.idle();
+        continue;
+      }
+      this.opts.protection?.busy();
       started++;
       const job = this.process(found.queueUrl, found.message)
         .catch((err: unknown) => this.opts.log("job bookkeeping failed", { error: (err as Error).message }))
@@ -113,13 +129,17 @@ export class Consumer {
       await this.setVisibility(queueUrl, receipt, 0);
       return;
     }
+    // The last heartbeat is awaited before the message's fate is set, so a late one cannot
+    // hide a released message for a whole visibility timeout.
+    let beat: Promise<boolean> = Promise.resolve(true);
     const heartbeat = setInterval(
       () => {
-        void this.setVisibility(queueUrl, receipt, this.opts.visibilityTimeoutS);
+        beat = this.setVisibility(queueUrl, receipt, this.opts.visibilityTimeoutS);
+        this.opts.protection?.heartbeat();
       },
-      (this.opts.visibilityTimeoutS * 1000) / 3,
+      this.opts.visibilityTimeoutS * 1000 * HEARTBEAT_SHARE,
     );
-    let outcome: "done" | "retry";
+    let outcome: JobOutcome;
     try {
       outcome = await this.opts.handle(job, { attempt, lastAttempt: attempt >= this.opts.maxAttempts });
     } catch (err) {
@@ -127,22 +147,28 @@ export class Consumer {
       outcome = "retry";
     } finally {
       clearInterval(heartbeat);
+      await beat;
     }
     this.jobsHandled++;
     if (outcome === "done") {
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
+    } else if (outcome === "release") {
+      const visibility = this.opts.releaseVisibilityS ?? 0;
+      if (await this.setVisibility(queueUrl, receipt, visibility)) log("job released", { job_id: job.job_id, visibility_s: visibility });
     } else {
       await this.setVisibility(queueUrl, receipt, RETRY_DELAY_S);
     }
   }
 
-  private async setVisibility(queueUrl: string, receipt: string, seconds: number): Promise<void> {
+  private async setVisibility(queueUrl: string, receipt: string, seconds: number): Promise<boolean> {
     try {
       await this.opts.sqs.send(
         new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }),
       );
+      return true;
     } catch (err) {
       this.opts.log("visibility change failed", { error: (err as Error).message });
+      return false;
     }
   }
 }

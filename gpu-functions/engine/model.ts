@@ -17,6 +17,8 @@ export interface LoadedModel {
   tokenizer: WordTokenizer;
   sessions: { textEncoder: RemoteSession; denoiser: RemoteSession; vaeDecoder: RemoteSession };
   provider: ExecutionProvider;
+  /** False once the ONNX Runtime thread has failed: the execution provider is gone. */
+  healthy(): boolean;
   release(): Promise<void>;
 }
 
@@ -105,7 +107,8 @@ function checkGeometry(m: ModelManifest): string[] {
   return problems;
 }
 
-export async function loadModel(dir: string, runtime: RuntimeOptions): Promise<LoadedModel> {
+/** `host`: an ORT thread started earlier (main.ts starts it first, to boot beside other start-up work). */
+export async function loadModel(dir: string, runtime: RuntimeOptions, host = new OrtHost(runtime.log)): Promise<LoadedModel> {
   const raw = await readFile(join(dir, "model.json"), "utf8").catch(() => {
     throw new ModelPackageError(`${join(dir, "model.json")}: not found`);
   });
@@ -117,21 +120,21 @@ export async function loadModel(dir: string, runtime: RuntimeOptions): Promise<L
   const tokenizerFile = TokenizerFileSchema.parse(
     JSON.parse((await readChecked(dir, manifest.tokenizer.file, manifest.tokenizer.sha256)).toString("utf8")),
   );
-  const host = new OrtHost(runtime.log);
   const created: RemoteSession[] = [];
-  const providers = new Set<ExecutionProvider>();
   const open = async (component: keyof ModelManifest["graphs"]) => {
     const spec = manifest.graphs[component];
     await readChecked(dir, spec.file, spec.sha256);
     const session = await host.createSession(join(dir, spec.file), runtime);
     created.push(session);
-    providers.add(session.provider);
     const problems = compareInputs(component, spec, session.inputMetadata);
     if (problems.length > 0) throw new ModelPackageError(`${manifest.id} does not match its manifest: ${problems.join("; ")}`);
     return session;
   };
   try {
-    const sessions = { textEncoder: await open("text_encoder"), denoiser: await open("denoiser"), vaeDecoder: await open("vae_decoder") };
+    // All three asked for at once: the ORT thread creates them back to back while this thread
+    // does other start-up work (run-worker.ts).
+    const [textEncoder, denoiser, vaeDecoder] = await Promise.all([open("text_encoder"), open("denoiser"), open("vae_decoder")]);
+    const sessions = { textEncoder, denoiser, vaeDecoder };
     const geometry = checkGeometry(manifest);
     if (geometry.length > 0) throw new ModelPackageError(`${manifest.id}: ${geometry.join("; ")}`);
     return {
@@ -144,7 +147,8 @@ export async function loadModel(dir: string, runtime: RuntimeOptions): Promise<L
         unkId: manifest.tokenizer.unk_id,
       }),
       sessions,
-      provider: [...providers][0]!,
+      provider: textEncoder.provider,
+      healthy: () => host.healthy,
       release: async () => {
         await Promise.all(created.map((s) => s.release()));
         await host.close();

@@ -1,4 +1,5 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startOrtThread } from "./ort-thread.ts";
 import type { ExecutionProvider, RuntimeOptions } from "./runtime.ts";
 import { ort } from "./runtime.ts";
 
@@ -96,9 +97,10 @@ export class OrtHost {
   private failed: Error | undefined;
   private readonly log: RuntimeOptions["log"];
 
-  constructor(log?: RuntimeOptions["log"]) {
+  /** `worker`: a thread from startOrtThread(), started earlier to boot beside other start-up work. */
+  constructor(log?: RuntimeOptions["log"], worker: Worker = startOrtThread()) {
     this.log = log;
-    this.worker = new Worker(new URL("./ort-worker.ts", import.meta.url));
+    this.worker = worker;
     this.worker.on("message", (msg: HostResponse) => {
       if (msg.op === "log") {
         this.log?.(msg.msg, msg.fields);
@@ -159,6 +161,11 @@ export class OrtHost {
         if (!this.failed) await this.call({ op: "release", session });
       },
     };
+  }
+
+  /** False once the thread has failed or been closed (readiness, gpu-functions/health.ts). */
+  get healthy(): boolean {
+    return this.failed === undefined;
   }
 
   async close(): Promise<void> {

@@ -31,6 +31,8 @@ export interface GenerateRequest {
   scheduler?: SchedulerName;
   /** Batching priority; default standard. */
   tier?: Tier;
+  /** Called as chunk `chunk` starts denoising. */
+  onChunkStart?: (chunk: number, steps: number) => void;
   /** Called after each denoising step (1-based `step` of `steps`) of chunk `chunk`. */
   onStep?: (chunk: number, step: number, steps: number) => void;
   /**
@@ -42,6 +44,20 @@ export interface GenerateRequest {
   tail?: Float32Array;
   /** Stops between steps (cancel): no further chunk is produced. */
   signal?: AbortSignal;
+  /** Drain (SIGTERM): stop at a chunk boundary, or sooner; see DrainSignals. */
+  drain?: DrainSignals;
+}
+
+/**
+ * How a draining worker stops a job that another worker will resume (gpu-functions/jobs/drain.ts).
+ * Either way every chunk already decoded is still yielded, so the resuming worker redoes at
+ * most the chunk that was in progress.
+ */
+export interface DrainSignals {
+  /** Aborted: no chunk starts after the one in progress, which completes. */
+  afterChunk: AbortSignal;
+  /** Aborted: the chunk in progress is dropped between steps. */
+  now: AbortSignal;
 }
 
 export interface GeneratedChunk {
@@ -281,8 +297,13 @@ async function produce(
   let previous: Conversion | undefined;
   let noiseDue: boolean;
   let lastStepMs = 0;
+  const drainNow = () => req.drain?.now.aborted === true;
 
-  for (let k = firstChunk; k < req.numChunks && !isStopped() && !req.signal?.aborted; k++) {
+  chunks: for (
+    let k = firstChunk;
+    k < req.numChunks && !isStopped() && !req.signal?.aborted && !drainNow() && !req.drain?.afterChunk.aborted;
+    k++
+  ) {
     const eps = nextNoise;
     let x: Float32Array = new Float32Array(size);
     for (let j = 0; j < size; j++) x[j] = p.initNoiseScale * eps[j]!;
@@ -300,6 +321,7 @@ async function produce(
     placeContext(0);
 
     noiseDue = k + 1 < req.numChunks;
+    req.onChunkStart?.(k, p.steps);
     const lane = batcher.lane({ tier: req.tier ?? "standard", text, ...(io.denoiser.frame_index ? { frameIndex } : {}) });
     let denoiseMs = 0;
     let handoffMs = 0;
@@ -318,7 +340,9 @@ async function produce(
         });
         // Host work while the ORT thread computes: finish the previous chunk (within about
         // one run's time per step), then draw the next chunk's noise.
-        if (previous && previous.advance(0.8 * lastStepMs)) {
+        // The job's first chunk is finished at once: its playable segment waits for nothing else.
+        const budget = previous?.chunk.index === firstChunk ? Infinity : 0.8 * lastStepMs;
+        if (previous && previous.advance(budget)) {
           await emit(previous.chunk);
           previous = undefined;
         } else if (!previous && noiseDue) {
@@ -333,6 +357,7 @@ async function produce(
         denoiseMs += ms;
         lastStepMs = ms;
         if (isStopped() || req.signal?.aborted) return;
+        if (drainNow()) break chunks;
         if (i + 1 < p.steps) placeContext(i + 1);
         updateMs += performance.now() - updating;
         req.onStep?.(k, i + 1, p.steps);

@@ -10,6 +10,7 @@ import { generate, type GenerateStats } from "../engine/pipeline.ts";
 import { EventSender } from "../events/client.ts";
 import type { Logger } from "../log.ts";
 import { JobOutput } from "../storage/output.ts";
+import { ChunkClock, watchDrain, type Drain } from "./drain.ts";
 
 /**
  * One job, start to finish: generate chunk by chunk; each chunk is encoded, stored and
@@ -28,6 +29,8 @@ export interface JobDeps {
   videoCodec?: VideoCodec;
   /** Second-stage safety classifier (prompt and/or frames), if the deployment has one. */
   safety?: SafetyHook | null;
+  /** The worker's drain: when it begins, the job stops at a chunk boundary (or sooner) and is handed back. */
+  drain?: Drain;
   log: Logger;
 }
 
@@ -43,6 +46,11 @@ export interface JobResult {
   videoS: number;
   bytesStored: number;
   canceled: boolean;
+  /**
+   * Stopped by the worker's drain before its last chunk: its checkpoint stays for another worker
+   * to resume from, and nothing was reported to the edge as the end of the job.
+   */
+  handedBack: boolean;
 }
 
 /** Chunks allowed between "decoded" and "stored"; bounds memory if S3 is slow. */
@@ -84,6 +92,7 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     if (verdict.flagged)
       throw new JobError("prompt_rejected", `the safety classifier flagged the prompt: ${verdict.categories.join(", ")}`, false);
   }
+  if (deps.drain?.begun) return { ...emptyResult(), handedBack: true };
   const canceled = new AbortController();
   const events = new EventSender({
     url: job.events_url,
@@ -135,25 +144,18 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
         })
       : null;
 
-  const result: JobResult = {
-    wallMs: 0,
-    firstChunkMs: 0,
-    textEncoderMs: 0,
-    denoiseMs: 0,
-    decodeMs: 0,
-    encodeMs: 0,
-    uploadMs: 0,
-    videoS: 0,
-    bytesStored: 0,
-    canceled: false,
-  };
+  const result = emptyResult();
   const stats: GenerateStats = { textEncoderMs: 0 };
   const inFlight: Promise<void>[] = [];
   const media: Uint8Array[] = [];
   let stored = Promise.resolve();
   let poster: Promise<unknown> = Promise.resolve();
   let lastProgress = 0;
+  const clock = new ChunkClock();
+  const drain = deps.drain ? watchDrain(deps.drain, clock) : null;
+  let produced = from;
   const onStep = (chunk: number, step: number, steps: number) => {
+    clock.onStep(chunk, step, steps);
     // Throttled: a client wants to see movement, not one HTTP call per step.
     const now = performance.now();
     if (now - lastProgress < PROGRESS_INTERVAL_MS && step < steps) return;
@@ -174,14 +176,17 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
           numChunks: job.num_chunks,
           tier: job.tier,
           ...(job.scheduler ? { scheduler: job.scheduler } : {}),
+          onChunkStart: (chunk, steps) => clock.onChunkStart(chunk, steps),
           onStep,
           firstChunk: from,
           ...(tail ? { tail } : {}),
           signal: canceled.signal,
+          ...(drain ? { drain: drain.signals } : {}),
         },
         stats,
         deps.batcher ? { batcher: deps.batcher } : {},
       )) {
+        produced = chunk.index + 1;
         result.denoiseMs += chunk.denoiseMs;
         result.decodeMs += chunk.decodeMs;
         if (deps.safety?.checkFrames) {
@@ -214,6 +219,7 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
           const init = await output.putInit(seg.init, seg.codecs);
           if (chunkTail) await output.putTail(chunk.index, chunkTail);
           const manifestChunk = await output.putSegment(chunk.index, seg.media, seg.frames, seg.durationS);
+          clock.onStored(chunk.index);
           result.videoS += seg.durationS;
           result.bytesStored += seg.media.length;
           result.uploadMs += performance.now() - t0;
@@ -239,6 +245,8 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
   } catch (err) {
     encoder?.kill();
     throw err;
+  } finally {
+    drain?.dispose();
   }
   await poster;
   if (canceled.signal.aborted) {
@@ -253,6 +261,22 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     deps.log("job canceled", { job_id: job.job_id, chunks });
     result.canceled = true;
     result.wallMs = performance.now() - started;
+    return result;
+  }
+  if (produced < job.num_chunks) {
+    if (!drain?.choice) throw new JobError("generation_incomplete", `the engine stopped after chunk ${produced - 1}`, true);
+    // Handed back: no manifest status, no event. The edge keeps the job running (and its charge
+    // reserved) while another worker resumes it after the chunks committed here.
+    result.textEncoderMs = stats.textEncoderMs;
+    result.handedBack = true;
+    result.wallMs = performance.now() - started;
+    deps.log("job handed back", {
+      job_id: job.job_id,
+      from_chunk: from,
+      committed: output.committedChunks(),
+      choice: drain.choice,
+      abandoned_chunk: drain.abandonedChunk,
+    });
     return result;
   }
   const t0 = performance.now();
@@ -270,6 +294,22 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
   await events.send({ type: "completed", usage, total_chunks: job.num_chunks, content });
   result.wallMs = performance.now() - started;
   return result;
+}
+
+function emptyResult(): JobResult {
+  return {
+    wallMs: 0,
+    firstChunkMs: 0,
+    textEncoderMs: 0,
+    denoiseMs: 0,
+    decodeMs: 0,
+    encodeMs: 0,
+    uploadMs: 0,
+    videoS: 0,
+    bytesStored: 0,
+    canceled: false,
+    handedBack: false,
+  };
 }
 
 /** Progress events at most this often (and always at a chunk's last step). */

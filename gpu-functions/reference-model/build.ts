@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { MODEL_FORMAT, type ModelManifest, type TensorSpec } from "../engine/manifest.ts";
 import { alphasCumprod } from "../engine/scheduler.ts";
 import { buildBank } from "./bank.ts";
+import { buildDir, REFERENCE_SIZES, type ReferenceSize, type ReferenceSizeName } from "./sizes.ts";
 import { GraphBuilder } from "./graph.ts";
 import {
   DEFAULT_BG,
@@ -31,24 +32,6 @@ import {
  *   μ plus seed-dependent texture of scale σ.
  * - VAE decoder: a 1×1 channel mix, bilinear ×4 upsampling (as matrices) and tanh.
  */
-/**
- * Two sizes of the same model: `tiny` for tests and the local stack, `heavy` (a
- * 576x1024 clip: 16x the latent cells, 8x upsampling) so a benchmark can see the engine's own
- * overhead next to real per-step compute.
- */
-export interface ReferenceSize {
-  id: string;
-  latentH: number;
-  latentW: number;
-  spatial: number;
-  /** Self-attention layers over latent patches: the compute shape of a video DiT (see below). */
-  attentionLayers: number;
-}
-export const REFERENCE_SIZES = {
-  tiny: { id: "reelmesh-ref-tiny", latentH: 64, latentW: 36, spatial: 4, attentionLayers: 0 },
-  heavy: { id: "reelmesh-ref-heavy", latentH: 128, latentW: 72, spatial: 8, attentionLayers: 8 },
-} as const satisfies Record<string, ReferenceSize>;
-export type ReferenceSizeName = keyof typeof REFERENCE_SIZES;
 
 /**
  * How the package presents itself: real exports differ in exactly these ways, so the engine's
@@ -72,7 +55,6 @@ export const DEFAULT_VARIANT: ReferenceVariant = {
 };
 
 export const REFERENCE_MODEL_ID = REFERENCE_SIZES.tiny.id;
-export const buildDir = (size: ReferenceSizeName) => resolve(dirname(fileURLToPath(import.meta.url)), "build", REFERENCE_SIZES[size].id);
 export const DEFAULT_BUILD_DIR = buildDir("tiny");
 
 const CHANNELS = 4;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildDir, buildReferenceModel, type ReferenceSizeName } from "./build.ts";
+import { buildDir, type ReferenceSizeName } from "./sizes.ts";
 
 /**
  * The reference model is built, not downloaded: a worker or test that finds no
@@ -27,6 +27,8 @@ export async function ensureReferenceModel(size: ReferenceSizeName = "tiny", dir
   const have = await readFile(join(dir, STAMP), "utf8").catch(() => "");
   if (have.trim() !== want) {
     try {
+      // Loaded only to build: the builder (onnx-proto) is not on a worker's cold start.
+      const { buildReferenceModel } = await import("./build.ts");
       await buildReferenceModel(size, dir);
     } catch (err) {
       // Another process may have built it at the same moment; accept its result if current.

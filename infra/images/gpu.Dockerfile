@@ -29,13 +29,18 @@ RUN npm ci --omit=dev \
     && ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install \
     && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
 COPY shared ./shared
+COPY infra/scaling/policy.ts ./infra/scaling/policy.ts
 COPY gpu-functions ./gpu-functions
 # The model package must be mounted or baked at /models/<id>: with REELMESH_MODEL_DIR set, nothing
 # is built (only a worker without it builds the reference model on first use).
 ENV REELMESH_MODEL_DIR=/models/reelmesh-ref-tiny
 
-# SIGTERM drains: the consumer finishes its current chunk, leaves unfinished messages to SQS.
+# Prometheus metrics (cost to serve) and the probes: /healthz (alive), /readyz (model loaded on
+# its execution provider; docs/worker.md).
+EXPOSE 9464
+# Liveness through node, as in the CPU image. /healthz answers before the model loads.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+    CMD node -e "fetch('http://127.0.0.1:9464/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# SIGTERM drains within REELMESH_DRAIN_S: the job in progress is handed back for another worker.
 STOPSIGNAL SIGTERM
 CMD ["node", "gpu-functions/main.ts"]
-# Prometheus metrics (cost to serve).
-EXPOSE 9464

@@ -1,5 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CreateBucketCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { QUEUES } from "../scaling/policy.ts";
 
 /**
  * The queues and bucket reelmesh needs, created idempotently against any SQS/S3 endpoint
@@ -12,10 +13,6 @@ export const RESOURCE_NAMES = {
   bucket: "reelmesh-outputs",
 } as const;
 
-/** A job message is retried this many times before it is parked in the DLQ. */
-const MAX_RECEIVE_COUNT = 3;
-/** Longer than one chunk's work; the worker's heartbeat extends it while a job runs. */
-const VISIBILITY_TIMEOUT_S = 60;
 /** Fixed account id of the emulator; real queue URLs carry the AWS account. */
 const LOCAL_ACCOUNT = "000000000000";
 
@@ -65,8 +62,9 @@ export async function provision(aws: AwsEndpoint): Promise<ProvisionedResources>
     const dlqArn = dlq.Attributes?.QueueArn;
     if (!dlqArn) throw new Error(`no QueueArn for ${RESOURCE_NAMES.deadLetterQueue}`);
     const attributes = {
-      VisibilityTimeout: String(VISIBILITY_TIMEOUT_S),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+      // The queue settings every deployment shares (infra/scaling/policy.ts).
+      VisibilityTimeout: String(QUEUES.visibilityTimeoutS),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: QUEUES.maxReceiveCount }),
     };
     for (const name of [RESOURCE_NAMES.standardQueue, RESOURCE_NAMES.economyQueue]) {
       await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));

@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
+import { POLICY } from "../scaling/policy.ts";
 import { provision, type AwsEndpoint, type ProvisionedResources } from "./resources.ts";
 import { freePort, spawnChild, stopChild, waitForHttp, waitForLine, type Child } from "./processes.ts";
 
@@ -19,8 +20,8 @@ export const DEFAULT_EMULATOR_PORT = 4566;
 const EDGE_BOOT_TIMEOUT_MS = 90_000;
 /** The first start may build the reference model before the worker is ready. */
 const WORKER_BOOT_TIMEOUT_MS = 180_000;
-/** A draining worker finishes its current chunk; then it is killed. */
-const WORKER_DRAIN_MS = 30_000;
+/** A draining worker hands its jobs back within its drain bound (REELMESH_DRAIN_S); this long after, it is killed. */
+const WORKER_DRAIN_GRACE_MS = 5_000;
 const EDGE_STOP_MS = 5_000;
 /** Pause before replacing a worker that crashed, so a crash loop does not spin. */
 const WORKER_RESTART_DELAY_MS = 2_000;
@@ -52,6 +53,11 @@ export interface Stack {
   resources: ProvisionedResources;
   stateDir: string;
   workers: Child[];
+  /**
+   * SIGTERM to worker `i` as ECS or Kubernetes sends it (to the process, not its group): it
+   * drains and exits, and is not replaced. Resolves with its exit code and the time it took.
+   */
+  drainWorker(i: number): Promise<{ code: number | string; ms: number }>;
   stop(): Promise<void>;
 }
 
@@ -85,6 +91,20 @@ async function devSecrets(stateDir: string, given: { devKey?: string | undefined
   return secrets;
 }
 
+/** SIGTERM to the process alone (its FFmpeg encoders are its own to close); the group is killed after `graceMs`. */
+async function drainChild(child: Child, graceMs: number): Promise<number | string> {
+  if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill("SIGTERM");
+  const timer = setTimeout(() => void stopChild(child, 0), graceMs);
+  const code = await child.exited;
+  clearTimeout(timer);
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // ESRCH: nothing of the group is left.
+  }
+  return code;
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const stateDir = resolve(opts.stateDir ?? join(ROOT, ".reelmesh"));
@@ -96,12 +116,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let emulator: FauxqsServer | undefined;
   const startedAt = new Date().toISOString();
 
+  const drainS = Number(opts.workerEnv?.REELMESH_DRAIN_S ?? POLICY.drainBoundS);
+  const workerDrainMs = drainS * 1000 + WORKER_DRAIN_GRACE_MS;
   let stopping = false;
   const stop = async () => {
     stopping = true;
     // Workers first (they drain), then the edge, then the emulator they both talk to.
     const running = [...children];
-    await Promise.all(running.filter((c) => c.name.startsWith("gpu")).map((c) => stopChild(c, WORKER_DRAIN_MS)));
+    await Promise.all(running.filter((c) => c.name.startsWith("gpu")).map((c) => drainChild(c, workerDrainMs)));
     await Promise.all(running.filter((c) => !c.name.startsWith("gpu")).map((c) => stopChild(c, EDGE_STOP_MS)));
     await emulator?.stop();
     await rm(join(stateDir, "stack.json"), { force: true });
@@ -185,7 +207,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         name: `gpu-${i}`,
         command: join(BIN, "node"),
         args: ["gpu-functions/main.ts"],
-        env: { ...process.env, ...awsEnv, REELMESH_WORKER_ID: `local-gpu-${i}`, ...opts.workerEnv },
+        env: {
+          ...process.env,
+          ...awsEnv,
+          REELMESH_WORKER_ID: `local-gpu-${i}`,
+          // fauxqs loses a message whose visibility is set to 0 (docs/worker.md): a drained job
+          // is handed back with 1 s here; 0 is right on SQS.
+          REELMESH_DRAIN_VISIBILITY_S: "1",
+          ...opts.workerEnv,
+        },
         cwd: ROOT,
         onLine: log,
       });
@@ -193,7 +223,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       workers[i] = worker;
       void worker.exited.then((code) => {
         children.splice(children.indexOf(worker), 1);
-        if (stopping) return;
+        if (stopping || retired.has(i)) return;
         log(`[${worker.name}] exited (${code}); starting a new one`);
         setTimeout(
           () => {
@@ -207,6 +237,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return worker;
     };
     const workers: Child[] = [];
+    const retired = new Set<number>();
+    const drainWorker = async (i: number) => {
+      const worker = workers[i];
+      if (!worker) throw new Error(`no worker ${i}`);
+      retired.add(i);
+      const t0 = performance.now();
+      const code = await drainChild(worker, workerDrainMs);
+      return { code, ms: performance.now() - t0 };
+    };
     // What this launcher started, for tools and people: ports, pids, queue URLs.
     const writeStackJson = () =>
       writeFile(
@@ -228,7 +267,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await Promise.all(workers.map((w) => waitForLine(w, /"worker ready"/, WORKER_BOOT_TIMEOUT_MS)));
 
     await writeStackJson();
-    return { edgeUrl, devKey: secrets.devKey, adminToken: secrets.adminToken, aws, resources, stateDir, workers, stop };
+    return { edgeUrl, devKey: secrets.devKey, adminToken: secrets.adminToken, aws, resources, stateDir, workers, drainWorker, stop };
   } catch (err) {
     await stop();
     throw err;
