@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { verifyWebhook } from "../src/webhooks/sign.ts";
-import { call, cfg, createJob, postEvent, putObject } from "./support.ts";
+import { call, cfg, createJob, postEvent, putObject, chunkEvent } from "./support.ts";
 
 /**
  * Delivery inside workerd: the server-sent event feed and its resume, the final MP4 and the
@@ -10,24 +10,6 @@ import { call, cfg, createJob, postEvent, putObject } from "./support.ts";
 const usage = { gpu_s: 1.5, encode_s: 0.4, bytes_stored: 1000 };
 const RECEIVER = cfg.TEST_WEBHOOK_RECEIVER!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function chunkEvent(id: string, index: number, total = 2) {
-  return {
-    type: "chunk",
-    job_id: id,
-    total_chunks: total,
-    codecs: "avc1.64000b",
-    init: { key: `videos/${id}/init.mp4`, bytes: 4 },
-    chunk: {
-      index,
-      key: `videos/${id}/seg-${String(index).padStart(5, "0")}.m4s`,
-      frames: 12,
-      duration_s: 1,
-      bytes: 8,
-      committed_at: new Date().toISOString(),
-    },
-  };
-}
 
 const completed = (id: string) => ({
   type: "completed",

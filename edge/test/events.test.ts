@@ -1,25 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { call, createJob, postEvent, putObject } from "./support.ts";
+import { call, createJob, postEvent, putObject, chunkEvent } from "./support.ts";
 
 const usage = { gpu_s: 1.5, encode_s: 0.4, bytes_stored: 1000 };
-
-function chunkEvent(id: string, index: number) {
-  return {
-    type: "chunk",
-    job_id: id,
-    total_chunks: 2,
-    codecs: "avc1.64000b",
-    init: { key: `videos/${id}/init.mp4`, bytes: 4 },
-    chunk: {
-      index,
-      key: `videos/${id}/seg-${String(index).padStart(5, "0")}.m4s`,
-      frames: 12,
-      duration_s: 1,
-      bytes: 8,
-      committed_at: new Date().toISOString(),
-    },
-  };
-}
 
 async function playlist(id: string): Promise<string> {
   const res = await call(`/v1/videos/${id}/stream.m3u8`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { env, runInDurableObject } from "cloudflare:test";
 import type { JobObject } from "../src/jobs/job-object.ts";
-import { call, cfg, postEvent } from "./support.ts";
+import { call, cfg, chunkEvent, postEvent } from "./support.ts";
 
 /**
  * Races on a job's record inside workerd. A Durable Object's input gate does not hold across an
@@ -16,21 +16,6 @@ async function account(credits = 1_000_000): Promise<string> {
   return (await res.json<{ api_key: string }>()).api_key;
 }
 
-const chunk = (id: string, index: number, total: number) => ({
-  type: "chunk",
-  job_id: id,
-  total_chunks: total,
-  codecs: "avc1.64000b",
-  init: { key: `videos/${id}/init.mp4`, bytes: 4 },
-  chunk: {
-    index,
-    key: `videos/${id}/seg-${String(index).padStart(5, "0")}.m4s`,
-    frames: 12,
-    duration_s: 1,
-    bytes: 8,
-    committed_at: new Date().toISOString(),
-  },
-});
 const completed = (id: string, total: number) => ({
   type: "completed",
   job_id: id,
@@ -73,10 +58,10 @@ describe("a job's record cannot go back", () => {
         await instance.cancel();
         await forward(send);
       };
-      await instance.apply({ ...chunk(leader.id, 0, 4), worker_id: "w", at: new Date().toISOString() } as never);
+      await instance.apply({ ...chunkEvent(leader.id, 0, 4), worker_id: "w", at: new Date().toISOString() } as never);
       followers.forward = forward;
     });
-    for (let i = 1; i < 4; i++) await postEvent(chunk(leader.id, i, 4));
+    for (let i = 1; i < 4; i++) await postEvent(chunkEvent(leader.id, i, 4));
     await postEvent(completed(leader.id, 4));
 
     const after = await (await call(`/v1/videos/${leader.id}`, { key })).json<View>();
@@ -100,7 +85,7 @@ describe("the worker is told to stop", () => {
       })
     ).json<View>();
     await jobs().get(jobs().idFromName(job.id)).fail("expired", "The job did not finish in time; nothing was charged.");
-    const answer = await (await postEvent(chunk(job.id, 0, 2))).json<{ applied: boolean; stop: boolean }>();
+    const answer = await (await postEvent(chunkEvent(job.id, 0, 2))).json<{ applied: boolean; stop: boolean }>();
     expect(answer).toEqual({ applied: false, stop: true });
     expect((await (await call(`/v1/videos/${job.id}`, { key })).json<View>()).status).toBe("failed");
   });
@@ -113,9 +98,9 @@ describe("the worker is told to stop", () => {
     const joined = views.find((v) => v.cache === "joined")!;
     await postEvent({ type: "started", job_id: leader.id });
     expect((await call(`/v1/videos/${leader.id}/cancel`, { method: "POST", key })).status).toBe(200);
-    const answer = await (await postEvent(chunk(leader.id, 0, 2))).json<{ stop: boolean }>();
+    const answer = await (await postEvent(chunkEvent(leader.id, 0, 2))).json<{ stop: boolean }>();
     expect(answer.stop).toBe(false);
-    await postEvent(chunk(leader.id, 1, 2));
+    await postEvent(chunkEvent(leader.id, 1, 2));
     await postEvent(completed(leader.id, 2));
     expect((await (await call(`/v1/videos/${joined.id}`, { key })).json<View>()).status).toBe("succeeded");
     expect((await (await call(`/v1/videos/${leader.id}`, { key })).json<View>()).status).toBe("canceled");

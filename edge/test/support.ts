@@ -65,3 +65,22 @@ export async function createJob(
   const job = await res.json<{ id: string; playback: { signed_hls_url: string } }>();
   return { id: job.id, signed_hls_url: job.playback.signed_hls_url };
 }
+
+/** A worker's `chunk` event for segment `index` of a job of `total` chunks, under the job's own prefix. */
+export function chunkEvent(id: string, index: number, total = 2) {
+  return {
+    type: "chunk",
+    job_id: id,
+    total_chunks: total,
+    codecs: "avc1.64000b",
+    init: { key: `videos/${id}/init.mp4`, bytes: 4 },
+    chunk: {
+      index,
+      key: `videos/${id}/seg-${String(index).padStart(5, "0")}.m4s`,
+      frames: 12,
+      duration_s: 1,
+      bytes: 8,
+      committed_at: new Date().toISOString(),
+    },
+  };
+}
