@@ -106,3 +106,22 @@ describe("the worker is told to stop", () => {
     expect((await (await call(`/v1/videos/${leader.id}`, { key })).json<View>()).status).toBe("canceled");
   });
 });
+
+describe("a joined job canceled by its caller", () => {
+  it("pays for the share of the clip delivered to it, like a leader, and the shared run goes on", async () => {
+    const key = await account();
+    const body = JSON.stringify({ prompt: `a grey square moving right ${crypto.randomUUID()}`, duration_s: 4, seed: 21 });
+    const views = await Promise.all([0, 1].map(() => call("/v1/videos", { method: "POST", key, body }).then((r) => r.json<View>())));
+    const leader = views.find((v) => v.cache === "miss")!;
+    const joined = views.find((v) => v.cache === "joined")!;
+    await postEvent({ type: "started", job_id: leader.id });
+    await postEvent(chunkEvent(leader.id, 0, 4));
+    await postEvent(chunkEvent(leader.id, 1, 4));
+    const canceled = await (await call(`/v1/videos/${joined.id}/cancel`, { method: "POST", key })).json<View>();
+    expect(canceled.status).toBe("canceled");
+    // Two of four chunks delivered: half of the joined price, rounded up.
+    expect(canceled.charged).toBe(Math.ceil(joined.price.credits / 2));
+    expect(canceled.charged).toBeGreaterThan(0);
+    expect((await (await call(`/v1/videos/${leader.id}`, { key })).json<View>()).status).toBe("running");
+  });
+});

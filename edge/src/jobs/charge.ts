@@ -23,10 +23,11 @@ export function costEntry(job: JobRecord): JobCost {
 /**
  * The charge when a job ends: its price if it succeeded; nothing if it failed; if canceled,
  * the share of its chunks delivered before it stopped (rounded up), so a cancel right after
- * acceptance costs nothing and a cancel near the end costs nearly all.
+ * acceptance costs nothing and a cancel near the end costs nearly all. A job that joined
+ * another's run pays the same way for what was delivered to it (at its own, lower, price).
  */
 export function chargeFor(job: JobRecord): number {
   if (job.status === "succeeded") return job.price.credits;
-  if (job.status !== "canceled" || job.follows) return 0;
+  if (job.status !== "canceled") return 0;
   return Math.ceil((job.price.credits * contiguousChunks(job).length) / job.total_chunks);
 }
