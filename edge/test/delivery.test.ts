@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { verifyWebhook } from "../src/webhooks/sign.ts";
+import { MAX_STREAMS_PER_JOB } from "../src/jobs/feed.ts";
 import { call, cfg, createJob, postEvent, putObject, chunkEvent } from "./support.ts";
 
 /**
@@ -193,4 +194,16 @@ describe("retention", () => {
     const s3 = await fetch(`${cfg.AWS_ENDPOINT_URL}/${cfg.S3_BUCKET}/videos/${id}/video.mp4`);
     expect(s3.status).not.toBe(200);
   }, 20_000);
+});
+
+describe("bounds", () => {
+  it(`keeps at most ${MAX_STREAMS_PER_JOB} live event streams per video`, async () => {
+    const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
+    const open = await Promise.all(Array.from({ length: MAX_STREAMS_PER_JOB }, () => call(`/v1/videos/${id}/events`)));
+    expect(open.every((r) => r.status === 200)).toBe(true);
+    const extra = await call(`/v1/videos/${id}/events`);
+    expect(extra.status).toBe(429);
+    expect((await extra.json<{ code: string }>()).code).toBe("too_many_streams");
+    await Promise.all(open.map((r) => (r.body ? r.body.cancel() : Promise.resolve())));
+  });
 });

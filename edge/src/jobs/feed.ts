@@ -10,6 +10,11 @@ const SEQ = "seq";
 const EVENT_PREFIX = "ev:";
 const eventKey = (n: number) => `${EVENT_PREFIX}${String(n).padStart(8, "0")}`;
 const HEARTBEAT_MS = 15_000;
+/**
+ * Live event streams one job keeps open at once: an app follows a video from a few places, and
+ * each stream holds memory in the job's object for as long as the job runs.
+ */
+export const MAX_STREAMS_PER_JOB = 32;
 
 export type FeedType = "queued" | "started" | "progress" | "chunk" | "completed" | "failed" | "canceled";
 
@@ -59,6 +64,19 @@ export class Feed {
     // A client that has seen the end of a finished job is told there is nothing more: browsers'
     // EventSource stops reconnecting only on 204.
     if (ended && after > 0 && log.length === 0) return new Response(null, { status: 204 });
+    if (!ended && this.listeners.size >= MAX_STREAMS_PER_JOB) {
+      const problem = {
+        type: "https://reelmesh.dev/problems/too_many_streams",
+        title: "Too many event streams",
+        status: 429,
+        code: "too_many_streams",
+        detail: `At most ${MAX_STREAMS_PER_JOB} event streams may follow one video at once.`,
+      };
+      return new Response(JSON.stringify(problem), {
+        status: 429,
+        headers: { "content-type": "application/problem+json", "cache-control": "no-store", "retry-after": "5" },
+      });
+    }
     const lastProgress = log.findLast((e) => e.type === "progress")?.id;
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const listener: Listener = { writer: writable.getWriter(), base, query };
