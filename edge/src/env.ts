@@ -1,4 +1,5 @@
 import { EdgeConfigSchema } from "./config-schema.ts";
+import { rawEnv } from "./durable-calls.ts";
 import type { z } from "zod";
 
 /**
@@ -8,10 +9,8 @@ import type { z } from "zod";
 export interface Env {
   JOBS: DurableObjectNamespace<import("./jobs/job-object.ts").JobObject>;
   ACCOUNTS: DurableObjectNamespace<import("./accounts/object.ts").AccountsObject>;
-  CONTENT: DurableObjectNamespace<import("./cache/content-object.ts").ContentObject>;
   IDEMPOTENCY: DurableObjectNamespace<import("./idempotency/object.ts").IdempotencyObject>;
-  LIMITER: DurableObjectNamespace<import("./limits/object.ts").LimiterObject>;
-  LEDGER: DurableObjectNamespace<import("./billing/ledger.ts").LedgerObject>;
+  ACCOUNT: DurableObjectNamespace<import("./accounts/account-object.ts").AccountObject>;
   COSTS: DurableObjectNamespace<import("./billing/costs.ts").CostsObject>;
   [key: string]: unknown;
 }
@@ -21,7 +20,8 @@ export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
 /** Parsed once per isolate; a misconfigured edge fails closed with 503, never open. */
 let cached: { source: Env; config: EdgeConfig } | undefined;
 
-export function edgeConfig(env: Env): EdgeConfig {
+export function edgeConfig(counted: Env): EdgeConfig {
+  const env = rawEnv(counted);
   if (cached?.source === env) return cached.config;
   const parsed = EdgeConfigSchema.safeParse(env);
   if (!parsed.success) {

@@ -1,6 +1,7 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
+import { Ledger } from "../src/billing/ledger.ts";
 import { describe, expect, it } from "vitest";
-import { call, cfg, postEvent } from "./support.ts";
+import { call, cfg, postEvent, stored } from "./support.ts";
 
 /**
  * Pay-per-call billing inside workerd: prices known in advance, one ledger per
@@ -8,7 +9,7 @@ import { call, cfg, postEvent } from "./support.ts";
  * duplicated events, and exact under concurrency: never a negative balance.
  */
 const ADMIN = cfg.REELMESH_ADMIN_TOKEN!;
-const ledgerOf = (account: string) => (env as unknown as Env).LEDGER.get((env as unknown as Env).LEDGER.idFromName(account));
+const ledgerOf = (account: string) => (env as unknown as Env).ACCOUNT.get((env as unknown as Env).ACCOUNT.idFromName(account));
 type Env = import("../src/env.ts").Env;
 
 async function account(credits: number, extra: Record<string, unknown> = {}): Promise<{ id: string; api_key: string }> {
@@ -180,62 +181,36 @@ describe("the ledger", () => {
     expect(usage).toMatchObject({ spent: 12, reserved: 0 });
   });
 
-  it("keeps its running totals equal to the sums of its entries, per account and per app token", async () => {
-    const ledger = ledgerOf(`acct-totals-${crypto.randomUUID()}`);
-    await ledger.credit("grant", 100);
-    const meta = (token: string | null) => ({ tier: "standard", subject: token ? "u" : null, token, tokenCap: token ? 50 : null });
-    expect((await ledger.reserve("j1", 30, meta("t1"))).ok).toBe(true);
-    expect((await ledger.reserve("j2", 30, meta("t1"))).reason).toBe("token_cap");
-    expect((await ledger.reserve("j3", 20, meta("t1"))).ok).toBe(true);
-    expect(await ledger.settle("j1", 10)).toBe(20);
-    // t1 now uses 10 (j1 as charged) + 20 (j3): 30 more would pass the cap of 50, 20 does not.
-    expect((await ledger.reserve("j4", 30, meta("t1"))).reason).toBe("token_cap");
-    expect((await ledger.reserve("j4", 20, meta("t1"))).ok).toBe(true);
-    expect(await ledger.refund("j3")).toBe(20);
-    expect(await ledger.refund("j3")).toBe(0);
-    expect((await ledger.reserve("j5", 5, meta(null))).ok).toBe(true);
-    // undo: takes back a settled charge (the edge could not store a hit it had charged), once.
-    expect(await ledger.settle("j5", 5)).toBe(0);
-    expect(await ledger.undo("j5")).toBe(5);
-    expect(await ledger.undo("j5")).toBe(0);
-    expect(await ledger.refund("j5")).toBe(0);
-    const audit = await ledger.audit();
-    expect(audit.balance).toBe(audit.sum);
-    expect(audit.balance).toBe(100 - 10 - 20);
-    expect(audit.tokens).toEqual([{ token: "t1", used: 30, sum: 30 }]);
-    // admit: a refused rate check reserves nothing; a refused charge still spends its token.
-    const rate = { capacity: 2, refillPerS: 0.0001, name: "create" };
-    expect(await ledger.admit({ rate, charge: { ref: "j6", price: 1000, meta: meta(null) } })).toMatchObject({
-      rate: { allowed: true },
-      reservation: { ok: false },
+  it("keeps its running totals and usage equal to the sums of its entries, per account, app token and subject", async () => {
+    const stub = ledgerOf(`acct-totals-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, (_obj, state) => {
+      const ledger = new Ledger(state.storage.sql);
+      ledger.credit("grant", 100);
+      const meta = (token: string | null) => ({ tier: "standard", subject: token ? "u" : null, token, tokenCap: token ? 50 : null });
+      expect(ledger.reserve("j1", 30, meta("t1")).ok).toBe(true);
+      expect(ledger.reserve("j2", 30, meta("t1")).reason).toBe("token_cap");
+      expect(ledger.reserve("j3", 20, meta("t1")).ok).toBe(true);
+      expect(ledger.settle("j1", 10)).toBe(20);
+      // t1 now uses 10 (j1 as charged) + 20 (j3): 30 more would pass the cap of 50, 20 does not.
+      expect(ledger.reserve("j4", 30, meta("t1")).reason).toBe("token_cap");
+      expect(ledger.reserve("j4", 20, meta("t1")).ok).toBe(true);
+      expect(ledger.refund("j3")).toBe(20);
+      expect(ledger.refund("j3")).toBe(0);
+      expect(ledger.reserve("j5", 5, meta(null)).ok).toBe(true);
+      // undo: takes back a settled charge (a hit whose job could never be stored), once.
+      expect(ledger.settle("j5", 5)).toBe(0);
+      expect(ledger.undo("j5")).toBe(5);
+      expect(ledger.undo("j5")).toBe(0);
+      expect(ledger.refund("j5")).toBe(0);
+      const audit = ledger.audit();
+      expect(audit.balance).toBe(audit.sum);
+      expect(audit.balance).toBe(100 - 10 - 20);
+      expect(audit.tokens).toEqual([{ token: "t1", used: 30, sum: 30 }]);
+      // /v1/usage reads totals kept as entries are written; they match a scan of the entries.
+      expect(audit.usage.kept).toEqual(audit.usage.scanned);
+      expect(audit.usage.kept).toMatchObject({ reserved: 20, spent: 10, jobs: 4 });
+      expect(ledger.usage("u")).toMatchObject({ reserved: 20, spent: 10, jobs: 3 });
     });
-    expect(await ledger.admit({ rate, charge: { ref: "j7", price: 1, meta: meta(null), settle: true } })).toMatchObject({
-      rate: { allowed: true, remaining: 0 },
-      reservation: { ok: true },
-    });
-    expect(await ledger.admit({ rate, charge: { ref: "j8", price: 1, meta: meta(null) } })).toMatchObject({
-      rate: { allowed: false },
-      reservation: null,
-    });
-    const entries = (await ledger.entries()).filter((e) => ["j6", "j7", "j8"].includes(e.ref));
-    expect(entries.map((e) => [e.ref, e.kind, e.amount])).toEqual([
-      ["j7", "reserve", -1],
-      ["j7", "settle", 0],
-    ]);
-    // A hit's record is kept only with its charge, in the same transaction.
-    const hit = (id: string) =>
-      ({ id, expires_at: new Date(Date.now() + 60_000).toISOString() }) as unknown as import("../src/jobs/record.ts").JobRecord;
-    const roomy = { capacity: 10, refillPerS: 1, name: "hits" };
-    await ledger.admit({ rate: roomy, charge: { ref: "h1_h", price: 1_000_000, meta: meta(null), settle: true }, hit: hit("h1_h") });
-    expect(await ledger.hit("h1_h")).toBeNull();
-    await ledger.admit({ rate: roomy, charge: { ref: "h2_h", price: 1, meta: meta(null), settle: true }, hit: hit("h2_h") });
-    expect(await ledger.hit("h2_h")).toMatchObject({ id: "h2_h", bytes_served: 0, expired: false });
-    await ledger.addHitServed([
-      { id: "h2_h", bytes: 7 },
-      { id: "h2_h", bytes: 5 },
-    ]);
-    expect((await ledger.hit("h2_h"))?.bytes_served).toBe(12);
-    expect((await ledger.hit("h2_h", Date.now() + 61_000))?.expired).toBe(true);
   });
 
   it("holds an app token to its credit cap", async () => {
@@ -308,7 +283,9 @@ describe("cost to serve", () => {
     ).json<{ tiers: { tier: string; jobs: number; gpu_s: number; video_s: number }[] }>();
     const std0 = before.tiers.find((t) => t.tier === "standard") ?? { jobs: 0, gpu_s: 0, video_s: 0 };
     const leader = await (await create(a.api_key, body)).json<{ id: string }>();
-    await create(a.api_key, body); // joins: shares the run
+    const joined = await (await create(a.api_key, body)).json<{ id: string }>(); // joins: shares the run
+    // A read hands a job just admitted to its object (and a joined one to its leader) at once.
+    await call(`/v1/videos/${joined.id}`, { key: a.api_key });
     await postEvent({
       type: "chunk",
       job_id: leader.id,
@@ -406,6 +383,7 @@ describe("jobs that never finish", () => {
     const a = await account(100);
     const job = await (await create(a.api_key, { prompt: "a lost ball" })).json<{ id: string }>();
     expect(await ledgerOf(a.id).balance()).toBe(90);
+    await stored(job.id);
     const jobs = (env as unknown as Env).JOBS;
     const stub = jobs.get(jobs.idFromName(job.id));
     // As if accepted 11 minutes ago (the test timeout is 600 s) and never picked up.

@@ -33,7 +33,7 @@ describe("worker events", () => {
     const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
     const bad = await postEvent({ type: "chunk", job_id: id });
     expect(bad.status).toBe(400);
-    const unknown = await postEvent({ type: "started", job_id: "vid_00000000000000000000000000" });
+    const unknown = await postEvent({ type: "started", job_id: "vid_00000000000000000000000000" }, { unknown: true });
     expect(unknown.status).toBe(404);
   });
 

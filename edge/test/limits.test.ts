@@ -1,16 +1,27 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { rateLimitHeaders } from "../src/limits/headers.ts";
-import type { LedgerObject } from "../src/billing/ledger.ts";
+import type { AccountObject } from "../src/accounts/account-object.ts";
 import { policyError, takeTokens, type LimitPolicy } from "../src/limits/bucket.ts";
-import type { LimiterObject } from "../src/limits/object.ts";
+import { Slots } from "../src/limits/slots.ts";
 
-/** Per-account limits against the real LimiterObject binding inside workerd. */
-const LIMITER = (env as unknown as { LIMITER: DurableObjectNamespace<LimiterObject> }).LIMITER;
-const LEDGER = (env as unknown as { LEDGER: DurableObjectNamespace<LedgerObject> }).LEDGER;
+/** Per-account limits where they live, in the account's object, inside workerd. */
+const LEDGER = (env as unknown as { ACCOUNT: DurableObjectNamespace<AccountObject> }).ACCOUNT;
 let n = 0;
-/** A fresh account (one object) per test, so tests never share buckets or slots. */
-const limiter = () => LIMITER.get(LIMITER.idFromName(`acct-limits-${Date.now()}-${n++}`));
+/**
+ * A fresh account (one object) per test, so tests never share buckets or slots; its slots run
+ * inside the object (the create path takes them in `admit`, with the charge).
+ */
+const limiter = () => {
+  const stub = LEDGER.get(LEDGER.idFromName(`acct-limits-${Date.now()}-${n++}`));
+  const inside = <T>(f: (slots: Slots) => T) => runInDurableObject(stub, (_obj, state) => f(new Slots(state.storage.sql)));
+  return {
+    acquireSlot: (id: string, max: number, o: { nowMs?: number; leaseMs?: number } = {}) =>
+      inside((s) => s.acquire(id, max, o.nowMs ?? Date.now(), o.leaseMs)),
+    releaseSlot: (id: string) => inside((s) => s.release(id)),
+    running: (nowMs?: number) => inside((s) => s.running(nowMs)),
+  };
+};
 /**
  * The token bucket where it lives, in an account's ledger: `take` runs it inside the object
  * with an explicit cost and clock (the create path always takes 1 at the real time, `admit`).
@@ -30,7 +41,7 @@ describe("token bucket", () => {
   it("is exact under concurrency: 50 concurrent admissions on capacity 10 → exactly 10 allowed", async () => {
     const { stub } = bucket();
     const policy = { capacity: 10, refillPerS: 0.0001, name: "create" };
-    const results = (await Promise.all(Array.from({ length: 50 }, () => stub.admit({ rate: policy })))).map((a) => a.rate);
+    const results = (await Promise.all(Array.from({ length: 50 }, () => stub.admit({ rate: policy })))).map((a) => a.rate!);
     expect(results.filter((r) => r.allowed)).toHaveLength(10);
     for (const r of results) {
       expect(r.remaining).toBeGreaterThanOrEqual(0);

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -6,7 +6,7 @@ import { CreateVideoRequestSchema } from "../../shared/schemas/request.ts";
 import { app as edgeApp } from "../src/app.ts";
 import type { Env } from "../src/env.ts";
 import { openApiDocument, ProblemSchema, ModerationResultSchema, QuoteSchema, VideoSchema } from "../src/http/openapi/index.ts";
-import { limiter } from "../src/http/limits.ts";
+import { Slots } from "../src/limits/slots.ts";
 import { ApiError, problemResponse } from "../src/http/problem.ts";
 import { jobView } from "../src/http/videos.ts";
 import type { JobRecord } from "../src/jobs/record.ts";
@@ -470,7 +470,8 @@ describe("the create path answers as documented", () => {
     const broke = await account({ name: "openapi-broke" });
     const slow = await account({ name: "openapi-slow", credits: 100, limits: { burst: 1, per_s: 0.001, max_running_jobs: 1 } });
     const busy = await account({ name: "openapi-busy", credits: 100, limits: { burst: 100, per_s: 100, max_running_jobs: 1 } });
-    await limiter(env as unknown as Env, busy.id).acquireSlot("vid_openapi_running", 1);
+    const busyAccount = (env as unknown as Env).ACCOUNT.get((env as unknown as Env).ACCOUNT.idFromName(busy.id));
+    await runInDurableObject(busyAccount, (_obj, state) => new Slots(state.storage.sql).acquire("vid_openapi_running", 1));
     const minted = await call("/v1/tokens", {
       method: "POST",
       key: busy.api_key,

@@ -46,8 +46,16 @@ export async function putObject(key: string, body: Uint8Array): Promise<void> {
   if (!res.ok) throw new Error(`put ${key}: ${res.status} ${await res.text()}`);
 }
 
-/** Posts a worker event signed as a GPU function would (or with `secret` to forge one). */
-export async function postEvent(event: Record<string, unknown>, opts: { secret?: string; nowS?: number } = {}): Promise<Response> {
+/**
+ * Posts a worker event signed as a GPU function would (or with `secret` to forge one). A worker
+ * hears of a job only from its queue message, which the account's outbox sends after writing the
+ * job's object: like a worker, this waits for that object first (`unknown`: a job that never exists).
+ */
+export async function postEvent(
+  event: Record<string, unknown>,
+  opts: { secret?: string; nowS?: number; unknown?: boolean } = {},
+): Promise<Response> {
+  if (!opts.unknown && typeof event.job_id === "string") await stored(event.job_id);
   const body = JSON.stringify({ worker_id: "test-worker", at: new Date().toISOString(), ...event });
   const signature = await signBody(opts.secret ?? cfg.REELMESH_EVENTS_SECRET!, body, opts.nowS);
   return SELF.fetch("http://edge.test/internal/events", {
@@ -55,6 +63,23 @@ export async function postEvent(event: Record<string, unknown>, opts: { secret?:
     body,
     headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature },
   });
+}
+
+/** Waits (up to 5 s) until job `id`'s own object has its record, as the account's outbox writes it after admission. */
+export async function stored(id: string): Promise<void> {
+  const jobs = (env as unknown as { JOBS: DurableObjectNamespace<import("../src/jobs/job-object.ts").JobObject> }).JOBS;
+  const stub = jobs.get(jobs.idFromName(id));
+  for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 10))) {
+    if (await stub.get()) return;
+  }
+  throw new Error(`job ${id} was never handed to its object`);
+}
+
+/** Hands a job just admitted on at once (its object written, its message queued), as a read of it does. */
+export async function handedOn(id: string, account = "acct_dev"): Promise<void> {
+  const accounts = (env as unknown as { ACCOUNT: DurableObjectNamespace<import("../src/accounts/account-object.ts").AccountObject> })
+    .ACCOUNT;
+  await accounts.get(accounts.idFromName(account)).unstored(id);
 }
 
 export async function createJob(

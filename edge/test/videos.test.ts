@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { JobMessageSchema } from "../../shared/schemas/job-message.ts";
-import { call, cfg, drain } from "./support.ts";
+import { call, cfg, drain, handedOn } from "./support.ts";
 
 const STANDARD = cfg.SQS_QUEUE_URL_STANDARD!;
 const ECONOMY = cfg.SQS_QUEUE_URL_ECONOMY!;
@@ -37,7 +37,7 @@ describe("health and routing", () => {
   });
 
   it.each([
-    ["PUT", "/v1/videos", "POST"],
+    ["PUT", "/v1/videos", "GET, HEAD, POST"],
     ["DELETE", "/v1/videos/vid_0123456789abcdef", "GET, HEAD"],
     ["GET", "/v1/videos/vid_0123456789abcdef/cancel", "POST"],
     ["POST", "/healthz", "GET, HEAD"],
@@ -110,6 +110,7 @@ describe("POST /v1/videos", () => {
       tier: "standard",
     });
 
+    await handedOn(job.id as string);
     const [raw, ...rest] = await drain(STANDARD);
     expect(rest).toEqual([]);
     const message = JobMessageSchema.parse(raw);
@@ -129,6 +130,7 @@ describe("POST /v1/videos", () => {
   it("sends economy jobs to the economy queue", async () => {
     const res = await call("/v1/videos", { method: "POST", body: JSON.stringify({ prompt: "a star", tier: "economy" }) });
     expect(res.status).toBe(202);
+    await handedOn((await res.json<{ id: string }>()).id);
     expect(await drain(STANDARD)).toEqual([]);
     expect(await drain(ECONOMY)).toHaveLength(1);
   });

@@ -1,10 +1,10 @@
 import type { Env } from "../env.ts";
-import type { JobCost } from "./costs.ts";
+import { costShardName, type JobCost } from "./costs.ts";
 
 /**
  * Cost records written from the request path (a cache hit's cost, bytes served by media
- * responses), gathered per isolate and sent to the one CostsObject as a single call per
- * FLUSH_MS, instead of one call per job or per segment: that object is shared by the whole
+ * responses), gathered per isolate and sent to the cost shards (costs.ts) as one call per shard
+ * per FLUSH_MS, instead of one call per job or per segment: that object is shared by the whole
  * service, and media responses are many. The bytes served by hits kept in a ledger go to
  * their account's ledger the same way (one call per account per flush).
  *
@@ -34,7 +34,7 @@ function batch(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Batch {
       const served = [...b.served].map(([day, bytes]) => ({ day, bytes }));
       await Promise.all(
         [...b.hitServed].map(([account, hits]) =>
-          env.LEDGER.get(env.LEDGER.idFromName(account))
+          env.ACCOUNT.get(env.ACCOUNT.idFromName(account))
             .addHitServed([...hits].map(([id, bytes]) => ({ id, bytes })))
             .catch((err: unknown) => {
               console.error(JSON.stringify({ msg: "hit bytes served not counted", account, error: (err as Error).message }));
@@ -42,7 +42,13 @@ function batch(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Batch {
         ),
       );
       try {
-        await env.COSTS.get(env.COSTS.idFromName("costs")).recordMany(b.jobs, served);
+        // Jobs go to their own shards (a retried flush lands where the first try did); bytes served with the first batch.
+        const shards = new Map<string, JobCost[]>();
+        for (const j of b.jobs) shards.set(costShardName(j.job_id), [...(shards.get(costShardName(j.job_id)) ?? []), j]);
+        if (shards.size === 0 && served.length > 0) shards.set(costShardName(String(Math.random())), []);
+        await Promise.all(
+          [...shards].map(([name, jobs], i) => env.COSTS.get(env.COSTS.idFromName(name)).recordMany(jobs, i === 0 ? served : [])),
+        );
       } catch (err) {
         console.error(
           JSON.stringify({ msg: "cost records not written; kept for the next flush", jobs: b.jobs.length, error: (err as Error).message }),

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
+import { costReport } from "../billing/costs.ts";
 import { edgeConfig, type Env } from "../env.ts";
 import { directory } from "./auth.ts";
 import { ApiError } from "./problem.ts";
@@ -36,7 +37,7 @@ const requireAdmin = createMiddleware<{ Bindings: Env }>(async (c, next) => {
 admin.use("*", requireAdmin);
 admin.use("*", idempotentForAdmin);
 
-const ledger = (env: Env, account: string) => env.LEDGER.get(env.LEDGER.idFromName(account));
+const ledger = (env: Env, account: string) => env.ACCOUNT.get(env.ACCOUNT.idFromName(account));
 
 const notFound = (id: string) => new ApiError(404, "account_not_found", "Account not found", `No account ${id}.`);
 
@@ -71,7 +72,7 @@ admin.get("/costs", async (c) => {
     throw new ApiError(400, "validation_failed", "Invalid period", "`from` and `to` are days: YYYY-MM-DD.");
   const cfg = edgeConfig(c.env);
   return c.json(
-    await c.env.COSTS.get(c.env.COSTS.idFromName("costs")).report(from, to, {
+    await costReport(c.env, from, to, {
       gpu_hour_usd: cfg.REELMESH_GPU_HOUR_USD,
       credit_usd: cfg.REELMESH_CREDIT_USD,
     }),

@@ -39,8 +39,9 @@ export class ApiError extends Error {
   }
 }
 
-export function problemResponse(c: Context, err: ApiError): Response {
-  const body = {
+/** The problem document of `err` for the request in `c`. */
+export function problemBody(c: Context, err: ApiError): Record<string, unknown> {
+  return {
     ...err.extensions,
     type: `${PROBLEM_BASE}${err.code}`,
     title: err.title,
@@ -50,7 +51,10 @@ export function problemResponse(c: Context, err: ApiError): Response {
     instance: new URL(c.req.url).pathname,
     ...(err.errors ? { errors: err.errors } : {}),
   };
-  return new Response(JSON.stringify(body), {
+}
+
+export function problemResponse(c: Context, err: ApiError): Response {
+  return new Response(JSON.stringify(problemBody(c, err)), {
     status: err.status,
     headers: { "content-type": "application/problem+json", "cache-control": "no-store", ...err.headers },
   });

@@ -10,7 +10,7 @@ export const usage = new Hono<{ Bindings: Env; Variables: AuthVariables }>();
 
 usage.get("/usage", requireAuth("videos:read"), async (c) => {
   const who = c.get("principal");
-  const summary = await c.env.LEDGER.get(c.env.LEDGER.idFromName(who.accountId)).usage(who.subject);
+  const summary = await c.env.ACCOUNT.get(c.env.ACCOUNT.idFromName(who.accountId)).usage(who.subject);
   c.header("cache-control", "no-store");
   const { balance, ...rest } = summary;
   // An end user sees what they spent, not the account's balance.

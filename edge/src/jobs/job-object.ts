@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { WorkerEvent } from "../../../shared/schemas/events.ts";
 import { edgeConfig, type Env } from "../env.ts";
+import { costShard } from "../billing/costs.ts";
 import { chargeFor, costEntry } from "./charge.ts";
 import { chunkEvent, completedData, Feed, firstEntries, progressEvent, type FeedType } from "./feed.ts";
 import { Followers } from "./followers.ts";
@@ -195,32 +196,30 @@ export class JobObject extends DurableObject<Env> {
     // A job sharing another's outputs cannot outlive them.
     job.expires_at ??= retentionDeadline(job, cfg);
     await this.ctx.storage.put(KEY, job);
-    // The bill: charged in full on success, given back on failure or cancel (once, whatever
-    // events repeat: the ledger keys entries by job). The slot, the bill and the cost record
-    // are independent objects: told side by side.
+    // The bill (charged in full on success, given back on failure or cancel), the running
+    // slot, the cache and the account's list: one call to the account's object, one
+    // transaction there; repeats change nothing (the ledger keys entries by job). The cost
+    // record goes to its shard side by side.
     job.charged = chargeFor(job);
     await this.ctx.storage.put(KEY, job);
-    const ledger = this.env.LEDGER.get(this.env.LEDGER.idFromName(job.account_id));
+    const leader = job.content_address && !job.follows;
     await Promise.all([
-      // Only the job that ran holds a slot (followers share its run).
-      !job.follows ? this.env.LIMITER.get(this.env.LIMITER.idFromName(job.account_id)).releaseSlot(job.id) : null,
-      job.charged > 0 ? ledger.settle(job.id, job.charged) : ledger.refund(job.id),
-      this.env.COSTS.get(this.env.COSTS.idFromName("costs")).record(costEntry(job)),
+      this.env.ACCOUNT.get(this.env.ACCOUNT.idFromName(job.account_id)).finish({
+        id: job.id,
+        status: job.status,
+        charged: job.charged,
+        ...(leader
+          ? {
+              content: {
+                address: job.content_address!,
+                expires_at: job.expires_at,
+                result: { codecs: job.codecs, init: job.init, chunks: job.chunks, content: job.content, usage: job.usage },
+              },
+            }
+          : {}),
+      }),
+      costShard(this.env, job.id).record(costEntry(job)),
     ]);
-    if (job.content_address && !job.follows) {
-      await this.env.CONTENT.get(this.env.CONTENT.idFromName(job.content_address)).settle(
-        job.id,
-        job.status === "succeeded",
-        job.expires_at,
-        {
-          codecs: job.codecs,
-          init: job.init,
-          chunks: job.chunks,
-          content: job.content,
-          usage: job.usage,
-        },
-      );
-    }
     const type: FeedType = job.status === "succeeded" ? "completed" : job.status === "canceled" ? "canceled" : "failed";
     await this.feed.record({ type, data: type === "completed" ? completedData(job) : { error: job.error } });
     if (job.webhook_url) await this.outbox.enqueue(job, `video.${type}`);

@@ -31,7 +31,7 @@ async function mac(secret: string, jobId: string, exp: number, account: string |
     .slice(0, MAC_HEX);
 }
 
-/** `account`: only for a hit kept in its account's ledger (the account id is then in the token). */
+/** `account`: the account the job belongs to (then in the token), so a job its account still holds can be found. */
 export async function issuePlaybackToken(
   secret: string,
   jobId: string,
