@@ -47,5 +47,5 @@ export function countingEnv(env: Env): { env: Env; count: () => number } {
 
 /** The env behind a counting one (the parsed configuration is cached per real env). */
 export function rawEnv(env: Env): Env {
-  return ((env as unknown as Record<symbol, Env | undefined>)[RAW] ?? env);
+  return (env as unknown as Record<symbol, Env | undefined>)[RAW] ?? env;
 }
