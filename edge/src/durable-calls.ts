@@ -6,7 +6,7 @@ import type { Env } from "./env.ts";
  * create path's budget is one (docs/benchmarks.md); this is how it is checked, on the real
  * bindings. Production never counts (the header is ignored there).
  */
-export const COUNT_HEADER = "x-reelmesh-durable-calls";
+export { DURABLE_CALLS_HEADER as COUNT_HEADER } from "../../shared/dev-headers.ts";
 
 const RAW = Symbol("raw env");
 
