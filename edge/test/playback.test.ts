@@ -141,6 +141,22 @@ describe("gzip for playlists", () => {
     }
   });
 
+  it("follows the client's own Accept-Encoding (cf.clientAcceptEncoding), not the one Cloudflare gives the Worker", async () => {
+    const job = await jobWithChunks([1000]);
+    const as = (clientAcceptEncoding: string) =>
+      app.fetch(
+        new Request(`http://edge.test/v1/videos/${job.id}/media.m3u8`, {
+          headers: { authorization: `Bearer ${KEY}`, "accept-encoding": "br, gzip" },
+          cf: { clientAcceptEncoding },
+        }),
+        env,
+        createExecutionContext(),
+      );
+    expect((await as("")).headers.get("content-encoding")).toBeNull();
+    expect((await as("identity")).headers.get("content-encoding")).toBeNull();
+    expect((await as("gzip, deflate")).headers.get("content-encoding")).toBe("gzip");
+  });
+
   it("reads Accept-Encoding per RFC 9110: q=0 refuses, * accepts", () => {
     expect(acceptsGzip("gzip, deflate, br")).toBe(true);
     expect(acceptsGzip("gzip;q=0, br")).toBe(false);

@@ -68,10 +68,20 @@ async function authorize(c: Context<App>, id: string): Promise<{ query: string; 
  */
 function playlistResponse(c: Context<App>, text: string, cacheControl: string): Response {
   const headers = new Headers({ "content-type": "application/vnd.apple.mpegurl", "cache-control": cacheControl, vary: "Accept-Encoding" });
-  if (!acceptsGzip(c.req.header("accept-encoding"))) return new Response(text, { status: 200, headers });
+  if (!acceptsGzip(clientAcceptEncoding(c))) return new Response(text, { status: 200, headers });
   headers.set("content-encoding", "gzip");
   const body = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Response(body, { status: 200, headers, encodeBody: "manual" });
+}
+
+/**
+ * The client's own Accept-Encoding. Cloudflare hands a Worker `Accept-Encoding: br, gzip`
+ * whatever the client sent, keeps the client's in `cf.clientAcceptEncoding`, and passes a
+ * playlist's Content-Encoding through as the Worker set it (it does not re-encode this type).
+ */
+function clientAcceptEncoding(c: Context<App>): string | undefined {
+  const fromCf = (c.req.raw.cf as { clientAcceptEncoding?: unknown } | undefined)?.clientAcceptEncoding;
+  return typeof fromCf === "string" ? fromCf : c.req.header("accept-encoding");
 }
 
 /** RFC 9110 12.5.3: gzip (or `*`) listed without `q=0`. */
