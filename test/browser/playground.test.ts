@@ -201,7 +201,7 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)("the playground in headless C
         "json",
         url,
       ],
-      { encoding: "utf8" },
+      { encoding: "utf8", timeout: 30_000 },
     );
     expect(probe.status, probe.stderr).toBe(0);
     const s = (JSON.parse(probe.stdout) as { streams: Record<string, string | number>[] }).streams[0]!;
