@@ -246,4 +246,28 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)("the playground in headless C
     );
     expect(gz.bytes).toBeLessThan(plain.bytes);
   });
+
+  it("FFmpeg starts a running video at its beginning only with -live_start_index 0 (docs/players.md)", async () => {
+    const created = await api("/v1/videos", { method: "POST", body: JSON.stringify({ ...JOB, duration_s: 20 }) });
+    const video = (await created.json()) as JobView;
+    await until("five segments", async () => (await getJob(video.id)).chunks_ready >= 5);
+    const firstPts = async (...extra: string[]) => {
+      const args = ["-v", "error", ...extra, "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-read_intervals", "%+#1"];
+      const { stdout } = await promisify(execFile)("ffprobe", [...args, "-of", "csv=p=0", video.playback.signed_hls_url], {
+        timeout: 30_000,
+      });
+      return Number(stdout.trim());
+    };
+    const byDefault = await firstPts();
+    const fromStart = await firstPts("-live_start_index", "0");
+    const after = await getJob(video.id);
+    console.log(
+      `[playground] ffprobe of a running video: first packet at ${byDefault} s by default, ${fromStart} s with -live_start_index 0`,
+    );
+    expect(after.status, "the video ended before FFmpeg read it: it was not a growing stream").toBe("running");
+    // FFmpeg's HLS demuxer ignores EXT-X-START and starts a live playlist 3 segments from its end.
+    expect(byDefault).toBeGreaterThan(0);
+    expect(fromStart).toBe(0);
+    await api(`/v1/videos/${video.id}/cancel`, { method: "POST" });
+  });
 });
