@@ -49,7 +49,7 @@ export function renderMediaPlaylist(job: JobRecord, query: string): string {
 
 /** What the variant's attributes say, measured on the committed segments and the init segment. */
 export interface VariantFacts extends VideoFacts {
-  /** Peak segment bit rate (RFC 8216bis 4.4.6.2): bits/s of the densest run of segments 0.5–1.5 target durations long. */
+  /** Peak segment bit rate (RFC 8216bis 4.1): bits/s of the densest run of segments 0.5 × to 1.5 × target duration + 0.5 s long. */
   peakBps: number;
   /** Average segment bit rate: all segment bits over all segment seconds. */
   averageBps: number;
@@ -65,7 +65,7 @@ export function measureVariant(job: JobRecord, video: VideoFacts): VariantFacts 
   for (let i = 0; i < chunks.length; i++) {
     let bytes = 0;
     let seconds = 0;
-    for (let j = i; j < chunks.length && seconds + chunks[j]!.duration_s <= 1.5 * target + 1e-9; j++) {
+    for (let j = i; j < chunks.length && seconds + chunks[j]!.duration_s <= 1.5 * target + 0.5 + 1e-9; j++) {
       bytes += chunks[j]!.bytes;
       seconds += chunks[j]!.duration_s;
       if (seconds >= 0.5 * target - 1e-9) peak = Math.max(peak, (bytes * 8) / seconds);
@@ -74,8 +74,8 @@ export function measureVariant(job: JobRecord, video: VideoFacts): VariantFacts 
   const bytes = chunks.reduce((s, c) => s + c.bytes, 0);
   const seconds = chunks.reduce((s, c) => s + c.duration_s, 0);
   const frames = chunks.reduce((s, c) => s + c.frames, 0);
-  // A segment longer than 1.5 target durations cannot happen (TARGETDURATION bounds it); the
-  // average is then the floor of the peak rather than leaving BANDWIDTH at zero.
+  // Every segment is at most one target duration long, so some run always qualifies; the
+  // average stays a floor of the peak all the same, so BANDWIDTH is never below it.
   const average = (bytes * 8) / seconds;
   return { ...video, peakBps: Math.ceil(Math.max(peak, average)), averageBps: Math.ceil(average), frameRate: frames / seconds };
 }
