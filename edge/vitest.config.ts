@@ -1,4 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { freePort } from "../infra/local/processes.ts";
@@ -20,6 +21,14 @@ export default defineConfig({
   // The emulator's package ships source maps without sources; vite would warn per file.
   logLevel: "error",
   plugins: [
+    // The playground's page and hls.js are Text modules in the Worker (wrangler's rules); vite
+    // would parse them as HTML and JS, so they are loaded here as the same strings.
+    {
+      name: "reelmesh-text-modules",
+      enforce: "pre",
+      load: (id: string) =>
+        /\.html$|hls\.light\.min\.js$/.test(id) ? `export default ${JSON.stringify(readFileSync(id.split("?")[0]!, "utf8"))};` : null,
+    },
     cloudflareTest({
       wrangler: { configPath: here("./wrangler.jsonc") },
       miniflare: {

@@ -13,6 +13,7 @@ import { usage } from "./http/usage.ts";
 import { admin } from "./http/admin.ts";
 import { openapi } from "./http/openapi/index.ts";
 import { allowedMethods } from "./http/method-not-allowed.ts";
+import { playground } from "./playground/routes.ts";
 
 /** The edge API, v1 (docs/api.md). */
 export const app = new Hono<{ Bindings: Env }>();
@@ -71,6 +72,7 @@ app.route("/v1", tokens);
 app.route("/v1", usage);
 app.route("/admin", admin);
 app.route("/", openapi);
+app.route("/", playground);
 
 const methodsFor = allowedMethods(app);
 app.notFound((c) => {

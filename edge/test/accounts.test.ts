@@ -77,7 +77,7 @@ describe("app tokens", () => {
     expect(created.status).toBe(202);
     const { id } = await created.json<{ id: string }>();
     expect((await call(`/v1/videos/${id}`, { key: alice })).status).toBe(200);
-    expect((await call(`/v1/videos/${id}/stream.m3u8`, { key: alice })).status).toBe(200);
+    expect((await call(`/v1/videos/${id}/media.m3u8`, { key: alice })).status).toBe(200);
     expect((await call(`/v1/videos/${id}`, { key: bob })).status).toBe(404);
     expect((await call(`/v1/videos/${id}`, { key: acct.api_key })).status).toBe(200); // the account sees all
   });

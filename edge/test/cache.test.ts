@@ -64,7 +64,7 @@ describe("result cache and coalescing", () => {
     expect(await hit.json()).toMatchObject({ status: "succeeded", cache: "hit", chunks_ready: 1 });
     const after = await Promise.all(views.map(async (v) => (await call(`/v1/videos/${v.id}`)).json<View>()));
     expect(after.filter((v) => v.status === "succeeded" && v.chunks_ready === 1)).toHaveLength(100);
-    const playlist = new TextDecoder().decode(await (await call(`/v1/videos/${views[7]!.id}/stream.m3u8`)).arrayBuffer());
+    const playlist = new TextDecoder().decode(await (await call(`/v1/videos/${views[7]!.id}/media.m3u8`)).arrayBuffer());
     expect(playlist).toContain("seg-00000.m4s");
     expect(playlist).toContain("#EXT-X-ENDLIST");
   });
@@ -140,7 +140,7 @@ describe("result cache and coalescing", () => {
 
     // A phone with the signed URL only: playlist, init (from the leader's outputs), poster.
     const signed = new URL(hit.playback.signed_hls_url);
-    const playlist = await call(`${signed.pathname}${signed.search}`, { key: null });
+    const playlist = await call(`${signed.pathname.replace(/stream\.m3u8$/, "media.m3u8")}${signed.search}`, { key: null });
     expect(playlist.status).toBe(200);
     expect(await playlist.text()).toContain(`seg-00000.m4s${signed.search}`);
     const init = await call(`/v1/videos/${hit.id}/init.mp4${signed.search}`, { key: null });

@@ -4,7 +4,7 @@ import { call, createJob, postEvent, putObject, chunkEvent } from "./support.ts"
 const usage = { gpu_s: 1.5, encode_s: 0.4, bytes_stored: 1000 };
 
 async function playlist(id: string): Promise<string> {
-  const res = await call(`/v1/videos/${id}/stream.m3u8`);
+  const res = await call(`/v1/videos/${id}/media.m3u8`);
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
   // Decoded by hand: workerd warns on .text() for a non-text content type.
@@ -144,7 +144,8 @@ describe("segments", () => {
 
     // A phone gets the signed URL: no key, and every URI in the playlist carries the token.
     const url = new URL(signed_hls_url);
-    const m3u8 = new TextDecoder().decode(await (await call(`${url.pathname}${url.search}`, { key: null })).arrayBuffer());
+    const media = `${url.pathname.replace(/stream\.m3u8$/, "media.m3u8")}${url.search}`;
+    const m3u8 = new TextDecoder().decode(await (await call(media, { key: null })).arrayBuffer());
     const token = url.searchParams.get("token")!;
     expect(m3u8).toContain(`init.mp4?token=${token}`);
     expect(segments(m3u8)).toEqual([`seg-00000.m4s?token=${token}`]);

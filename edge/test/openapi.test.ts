@@ -166,6 +166,7 @@ const EXPECTED: Record<string, string[]> = {
   "/v1/videos/{id}": ["get"],
   "/v1/videos/{id}/events": ["get"],
   "/v1/videos/{id}/stream.m3u8": ["get"],
+  "/v1/videos/{id}/media.m3u8": ["get"],
   "/v1/videos/{id}/init.mp4": ["get"],
   "/v1/videos/{id}/seg-{n}.m4s": ["get"],
   "/v1/videos/{id}/content": ["get"],
@@ -260,7 +261,7 @@ describe("OpenAPI document", () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.components.securitySchemes.playbackToken).toMatchObject({ type: "apiKey", in: "query", name: "token" });
     expect(doc.paths["/v1/videos"].post.security).toEqual([{ bearerAuth: [] }]);
-    for (const f of ["events", "stream.m3u8", "init.mp4", "seg-{n}.m4s", "content", "poster.jpg"]) {
+    for (const f of ["events", "stream.m3u8", "media.m3u8", "init.mp4", "seg-{n}.m4s", "content", "poster.jpg"]) {
       expect(doc.paths[`/v1/videos/{id}/${f}`].get.security).toEqual([{ bearerAuth: [] }, { playbackToken: [] }]);
     }
   });

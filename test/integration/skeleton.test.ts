@@ -86,7 +86,7 @@ describe("a prompt goes in and a playable HLS clip comes out", () => {
     expect(done.status, lines.slice(-40).join("\n")).toBe("succeeded");
     expect(done.chunks_ready).toBe(4);
 
-    const playlist = await (await api(`/v1/videos/${job.id}/stream.m3u8`)).text();
+    const playlist = await (await api(`/v1/videos/${job.id}/media.m3u8`)).text();
     expect(playlist).toContain("#EXT-X-PLAYLIST-TYPE:EVENT");
     expect(playlist.trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
     const map = /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)?.[1];

@@ -2,7 +2,8 @@ import { Hono, type Context } from "hono";
 import { edgeConfig, type Env } from "../env.ts";
 import { getObject } from "../aws/s3.ts";
 import { contiguousChunks, isTerminal } from "../jobs/record.ts";
-import { renderPlaylist } from "../playback/playlist.ts";
+import { MEDIA_PLAYLIST, measureVariant, renderMediaPlaylist, renderMultivariantPlaylist } from "../playback/playlist.ts";
+import { videoFacts, type VideoFacts } from "../playback/init-segment.ts";
 import { verifyPlaybackToken } from "../playback/token.ts";
 import { bearerKey, principalFor, type AuthVariables, type Principal } from "./auth.ts";
 import { ApiError } from "./problem.ts";
@@ -60,15 +61,99 @@ async function authorize(c: Context<App>, id: string): Promise<{ query: string; 
   return { query: "", account, tokenAccount: null };
 }
 
+/**
+ * Playlists are small text that compresses well, and Cloudflare does not compress
+ * `application/vnd.apple.mpegurl` by default: gzip it here when the client accepts it. The
+ * body is compressed in the Worker and sent as is (`encodeBody: "manual"`).
+ */
+function playlistResponse(c: Context<App>, text: string, cacheControl: string): Response {
+  const headers = new Headers({ "content-type": "application/vnd.apple.mpegurl", "cache-control": cacheControl, vary: "Accept-Encoding" });
+  if (!acceptsGzip(clientAcceptEncoding(c))) return new Response(text, { status: 200, headers });
+  headers.set("content-encoding", "gzip");
+  const body = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Response(body, { status: 200, headers, encodeBody: "manual" });
+}
+
+/**
+ * The client's own Accept-Encoding. Cloudflare hands a Worker `Accept-Encoding: br, gzip`
+ * whatever the client sent, keeps the client's in `cf.clientAcceptEncoding`, and passes a
+ * playlist's Content-Encoding through as the Worker set it (it does not re-encode this type).
+ */
+function clientAcceptEncoding(c: Context<App>): string | undefined {
+  const fromCf = (c.req.raw.cf as { clientAcceptEncoding?: unknown } | undefined)?.clientAcceptEncoding;
+  return typeof fromCf === "string" ? fromCf : c.req.header("accept-encoding");
+}
+
+/** RFC 9110 12.5.3: gzip (or `*`) listed without `q=0`. */
+export function acceptsGzip(header: string | undefined): boolean {
+  const q = new Map<string, number>();
+  for (const part of (header ?? "").toLowerCase().split(",")) {
+    const [coding = "", ...params] = part.trim().split(";");
+    const weight = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    if (coding) q.set(coding.trim(), weight === undefined ? 1 : Number(weight));
+  }
+  return (q.get("gzip") ?? q.get("*") ?? 0) > 0;
+}
+
+/** A growing playlist must be re-fetched; a finished one never changes again. */
+const playlistCaching = (job: JobRecord) => (isTerminal(job.status) ? "private, max-age=3600" : "no-store");
+
+/** Init segments are immutable: their facts are kept per isolate, by object key. */
+const initFacts = new Map<string, VideoFacts>();
+const INIT_FACTS_MAX = 1000;
+
+async function readInitFacts(c: Context<App>, key: string): Promise<VideoFacts> {
+  const known = initFacts.get(key);
+  if (known) return known;
+  const upstream = await getObject(edgeConfig(c.env), key, undefined);
+  if (upstream.status !== 200) {
+    throw new ApiError(502, "storage_unavailable", "Could not read the file", `storage answered ${upstream.status} for init.mp4`);
+  }
+  let facts: VideoFacts;
+  try {
+    facts = videoFacts(new Uint8Array(await upstream.arrayBuffer()));
+  } catch (err) {
+    // The worker stored something that is not an H.264 init segment: not the client's fault.
+    throw new ApiError(502, "storage_unavailable", "Could not read the stream", `init.mp4: ${(err as Error).message}`);
+  }
+  if (initFacts.size >= INIT_FACTS_MAX) initFacts.delete(initFacts.keys().next().value!);
+  initFacts.set(key, facts);
+  return facts;
+}
+
+/**
+ * The multivariant playlist: the URL the API hands out. Its variant's attributes are measured
+ * on the stream (CODECS and RESOLUTION from init.mp4, the rates from the committed segments),
+ * so it exists once the first segment does: before that there is nothing true to state, and
+ * a player never re-reads a multivariant playlist, so a guess would stay. 503 + Retry-After
+ * until then (the `chunk` event, `chunks_ready ≥ 1`, says when); 409 if the job ended without one.
+ */
 playback.get("/:id/stream.m3u8", async (c) => {
   const id = c.req.param("id");
   const { query, account, tokenAccount } = await authorize(c, id);
   const job = await loadJob(c, id, account, tokenAccount);
-  return c.body(renderPlaylist(job, query), 200, {
-    "content-type": "application/vnd.apple.mpegurl",
-    // A growing playlist must be re-fetched; a finished one never changes again.
-    "cache-control": isTerminal(job.status) ? "private, max-age=3600" : "no-store",
-  });
+  if (!job.init || contiguousChunks(job).length === 0) {
+    if (isTerminal(job.status)) {
+      throw new ApiError(409, "stream_unavailable", "No stream", `Video ${id} ended (${job.status}) before any segment was made.`);
+    }
+    throw new ApiError(
+      503,
+      "stream_not_ready",
+      "Stream not ready yet",
+      `The stream of ${id} starts with its first segment (wait for the chunk event or chunks_ready ≥ 1).`,
+      { headers: { "retry-after": "1" } },
+    );
+  }
+  const facts = measureVariant(job, await readInitFacts(c, job.init.key));
+  return playlistResponse(c, renderMultivariantPlaylist(facts, query), playlistCaching(job));
+});
+
+/** The media playlist the multivariant playlist names. */
+playback.get(`/:id/${MEDIA_PLAYLIST}`, async (c) => {
+  const id = c.req.param("id");
+  const { query, account, tokenAccount } = await authorize(c, id);
+  const job = await loadJob(c, id, account, tokenAccount);
+  return playlistResponse(c, renderMediaPlaylist(job, query), playlistCaching(job));
 });
 
 /** Bytes served, per day for the cost report and per job for its view (after the response; never delays it). */

@@ -422,9 +422,32 @@ export function publicPaths(): Json {
       get: {
         tags: ["playback"],
         operationId: "playlist",
-        summary: "HLS playlist (grows while the video is generated)",
+        summary: "HLS multivariant playlist (the URL to hand a player)",
         description:
-          "An EVENT playlist while running (no-store), closed with EXT-X-ENDLIST once done; segment URIs carry the caller's playback token.",
+          "One variant over media.m3u8, with CODECS and RESOLUTION read from init.mp4 and BANDWIDTH (peak segment bit rate), AVERAGE-BANDWIDTH and FRAME-RATE measured on the segments made when it is fetched. Exists from the first segment on (503 stream_not_ready with Retry-After before). gzip when accepted. URIs carry the caller's playback token.",
+        security: MEDIA_SECURITY,
+        parameters: [VIDEO_ID],
+        responses: {
+          "200": {
+            description: "HLS multivariant playlist.",
+            content: { "application/vnd.apple.mpegurl": { schema: { type: "string" } } },
+          },
+          "401": P401_MEDIA,
+          "403": P403,
+          "404": P404,
+          "409": problem("The video ended before its first segment", ["stream_unavailable"]),
+          "410": P410,
+          "503": problem("No segment yet; retry after Retry-After", ["stream_not_ready"], RETRY_AFTER),
+        },
+      },
+    },
+    "/v1/videos/{id}/media.m3u8": {
+      get: {
+        tags: ["playback"],
+        operationId: "mediaPlaylist",
+        summary: "HLS media playlist (grows while the video is generated)",
+        description:
+          "An EVENT playlist from position 0 (EXT-X-START:TIME-OFFSET=0) while running (no-store), closed with EXT-X-ENDLIST once done; EXT-X-PROGRAM-DATE-TIME on every segment; gzip when accepted; URIs carry the caller's playback token.",
         security: MEDIA_SECURITY,
         parameters: [VIDEO_ID],
         responses: {
