@@ -122,9 +122,14 @@ export class JobObject extends DurableObject<Env> {
     // Read, change and write with no outgoing call in between: the input gate opens during one,
     // and a cancel or an alarm that ran meanwhile would be overwritten by this stale record.
     if (applied) await this.ctx.storage.put(KEY, job);
-    // Followers get the event whether or not it changed this job (their state may lag).
+    if (applied) await this.recordApplied(job, event, wasQueued, hadChunk);
+    // Followers get the event whether or not it changed this job (their state may lag), after
+    // this job has recorded it: a finished run is settled (and answers cache hits) first.
     await this.followers.forward((stub, id) => stub.apply({ ...event, job_id: id }));
-    if (!applied) return { found: true, applied, stop };
+    return { found: true, applied, stop };
+  }
+
+  private async recordApplied(job: JobRecord, event: WorkerEvent, wasQueued: boolean, hadChunk: boolean): Promise<void> {
     if (wasQueued && job.status !== "queued") await this.feed.record({ type: "started", data: { worker_id: job.worker_id } });
     switch (event.type) {
       case "started":
@@ -141,7 +146,6 @@ export class JobObject extends DurableObject<Env> {
         await this.finished(job);
         break;
     }
-    return { found: true, applied, stop };
   }
 
   /** Marks a job failed from the edge itself (e.g. it could not be enqueued). */
