@@ -22,6 +22,11 @@ export interface EventsOptions {
 
 /** The stream's own `retry:` (2000 ms on reelmesh) is used when it sends one; this before it does. */
 const DEFAULT_RECONNECT_MS = 2_000;
+/**
+ * The edge sends a keep-alive comment every 15 s: a stream silent for three of those is a dead
+ * connection (a phone that changed networks), reopened like a dropped one.
+ */
+const IDLE_MS = 45_000;
 /** Reconnects in a row that delivered no event before the iterator gives up. */
 const MAX_RECONNECTS = 6;
 const DEFAULT_POLL_INTERVAL_MS = 1_000;
@@ -61,9 +66,12 @@ export async function* videoEvents(t: Transport, id: string, opts: EventsOptions
       const parser = new SseParser();
       const reader = body.getReader();
       const decoder = new TextDecoder();
+      let idle: ReturnType<typeof setTimeout> | undefined;
       try {
         for (;;) {
+          idle = setTimeout(() => void reader.cancel().catch(() => {}), IDLE_MS);
           const { done, value } = await reader.read();
+          clearTimeout(idle);
           if (done) break;
           for (const frame of parser.push(decoder.decode(value, { stream: true }))) {
             lastId = frame.id ?? lastId;
@@ -78,6 +86,7 @@ export async function* videoEvents(t: Transport, id: string, opts: EventsOptions
         if (err instanceof SyntaxError) throw err;
         // The connection dropped mid-stream: reconnect below.
       } finally {
+        clearTimeout(idle);
         await reader.cancel().catch(() => {});
       }
       reconnectMs = parser.retryMs ?? reconnectMs;
