@@ -84,7 +84,9 @@ export class Transport {
       );
       let failure: APIError | APIConnectionError;
       try {
-        const res = await this.opts.fetch(url, { method, headers: await this.headers(options), body, signal: controller.signal });
+        // Called unbound: a browser's or workerd's fetch called as a method of another object throws "Illegal invocation".
+        const fetchImpl = this.opts.fetch;
+        const res = await fetchImpl(url, { method, headers: await this.headers(options), body, signal: controller.signal });
         if (res.ok) {
           if (options.raw) return res;
           return parse ? await res.json() : res;
