@@ -1,8 +1,5 @@
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm as rmDir, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtemp, rm as rmDir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,8 +17,8 @@ import {
   type StreamedEvent,
 } from "../../client/src/index.ts";
 import { freePort } from "../../infra/local/processes.ts";
-import { ROOT, startStack, type Stack } from "../../infra/local/stack.ts";
-import { chromium } from "playwright-core";
+import { startStack, type Stack } from "../../infra/local/stack.ts";
+import { CHROMIUM_PATH, runInChromium, runInWorkerd } from "../support/client-runtimes.ts";
 import { newAccount, runCli, webhookReceiver } from "../support/client.ts";
 import { decodeErrors, probeVideo } from "../support/media.ts";
 
@@ -288,131 +285,29 @@ describe("the SDK", () => {
   });
 });
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-interface BrowserRun {
-  id: string;
-  status: string;
-  events: { type: string; id: string | null }[];
-  playable: string | null;
-  refused: string | null;
-}
-
-/** A web app's page: imports the SDK as an ES module and generates a clip with it. */
-const APP_PAGE = `<!doctype html><title>app</title>
-<script type="module">
-  import { Reelmesh } from "/src/index.js";
-  window.runSdk = async (baseUrl, apiKey) => {
-    const rm = new Reelmesh({ apiKey, baseUrl });
-    const events = [];
-    let playable = null;
-    const video = await rm.videos.generate(
-      { prompt: "a red ball bouncing", duration_s: 1 },
-      { onPlayable: (url) => (playable = url), onProgress: (p) => events.push({ type: p.event.type, id: p.event.id }) },
-    );
-    const refused = await rm.tokens.create({ subject: "u" }).then(() => null, (e) => e.message);
-    return { id: video.id, status: video.status, events, playable, refused };
-  };
-</script>`;
-
-describe("the SDK in a browser", () => {
-  // Without Chromium (Debian's `chromium`, or CHROMIUM_PATH) this is skipped locally, as test/browser/ is.
+describe("the SDK where apps run it", () => {
+  // Without Chromium (Debian's `chromium`, or CHROMIUM_PATH) the browser test is skipped locally, as test/browser/ is.
   it.skipIf(!existsSync(CHROMIUM_PATH) && !process.env.CI)(
     "runs as built for publishing in Chromium, from a page of another origin: streams events over fetch and refuses tokens.create",
     async () => {
-      // The package's own build (client/tsconfig.build.json), ES modules loaded by the page with no bundler.
-      const dist = join(stateDir, "sdk-dist");
-      execFileSync(process.execPath, [
-        join(ROOT, "node_modules/typescript-7/bin/tsc"),
-        "-p",
-        join(ROOT, "client/tsconfig.build.json"),
-        "--outDir",
-        dist,
-      ]);
-      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ["--no-sandbox"] });
-      let closeServer = async () => {};
-      try {
-        const page = await browser.newPage();
-        // The app's own origin (a port of its own), so the API is cross-origin (CORS, preflights). A real server, not a
-        // routed page: Chromium lets a page reach a loopback API only when the page itself was loaded from one.
-        const server = createServer((req, res) => {
-          const path = new URL(req.url ?? "/", "http://x").pathname;
-          const file = join(dist, path);
-          if (path === "/") res.writeHead(200, { "content-type": "text/html" }).end(APP_PAGE);
-          else if (path.endsWith(".js") && existsSync(file))
-            void readFile(file).then((b) => res.writeHead(200, { "content-type": "text/javascript" }).end(b));
-          else res.writeHead(404).end();
-        });
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        closeServer = () => new Promise((resolve) => server.close(() => resolve()));
-        await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-        await page.waitForFunction(() => "runSdk" in globalThis);
-        const result = await page.evaluate(
-          ({ baseUrl, apiKey }) =>
-            (globalThis as unknown as { runSdk: (b: string, k: string) => Promise<BrowserRun> }).runSdk(baseUrl, apiKey),
-          { baseUrl: stack.edgeUrl, apiKey: stack.devKey },
-        );
-        made.set(result.id, result.status);
-        expect(result.status, logTail()).toBe("succeeded");
-        // Ids on every event: they came over the event stream, not from the polling fallback.
-        expect(result.events.every((e) => e.id !== null)).toBe(true);
-        expect(result.events.map((e) => e.type)).toEqual(expect.arrayContaining(["chunk", "completed"]));
-        expect(result.playable).toContain(`/v1/videos/${result.id}/stream.m3u8?token=`);
-        expect(result.refused).toMatch(/must stay on your server/);
-      } finally {
-        await browser.close();
-        await closeServer();
-      }
+      const run = await runInChromium(stateDir, stack.edgeUrl, stack.devKey);
+      made.set(run.id, run.status);
+      expect(run.status, logTail()).toBe("succeeded");
+      // Ids on every event: they came over the event stream, not from the polling fallback.
+      expect(run.events.every((e) => e.id !== null)).toBe(true);
+      expect(run.events.map((e) => e.type)).toEqual(expect.arrayContaining(["chunk", "completed"]));
+      expect(run.playable).toContain(`/v1/videos/${run.id}/stream.m3u8?token=`);
+      expect(run.refused).toMatch(/must stay on your server/);
     },
   );
-});
 
-describe("the SDK in a Worker", () => {
-  it("runs inside workerd (wrangler's unstable_dev): generates, streams events over fetch and downloads the MP4", async () => {
-    // A Worker that imports the SDK's sources (wrangler bundles them) and drives the stack from inside workerd.
-    const script = join(stateDir, "sdk-worker.ts");
-    await writeFile(
-      script,
-      `import { Reelmesh } from ${JSON.stringify(join(ROOT, "client/src/index.ts"))};
-export default {
-  async fetch(request: Request): Promise<Response> {
-    const { baseUrl, apiKey } = (await request.json()) as { baseUrl: string; apiKey: string };
-    const rm = new Reelmesh({ apiKey, baseUrl });
-    const events: { type: string; id: string | null }[] = [];
-    const video = await rm.videos.generate({ prompt: "a green triangle spinning", duration_s: 1 }, { onProgress: (p) => events.push({ type: p.event.type, id: p.event.id }) });
-    const mp4 = new Uint8Array(await (await rm.videos.download(video.id, { kind: "mp4" })).arrayBuffer());
-    return Response.json({ id: video.id, status: video.status, events, mp4: [...mp4.subarray(4, 8)].map((b) => String.fromCharCode(b)).join("") });
-  },
-};
-`,
-    );
-    const config = join(stateDir, "sdk-worker.jsonc");
-    await writeFile(config, JSON.stringify({ name: "sdk-worker", main: script, compatibility_date: "2026-10-01" }));
-    process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-    process.env.WRANGLER_SEND_METRICS = "false";
-    const { unstable_dev } = await import("wrangler");
-    const worker = await unstable_dev(script, {
-      config,
-      ip: "127.0.0.1",
-      port: await freePort(),
-      inspectorPort: await freePort(),
-      persistTo: join(stateDir, "sdk-worker-state"),
-      logLevel: "warn",
-      experimental: { disableExperimentalWarning: true },
-    });
-    try {
-      const res = await worker.fetch("/", { method: "POST", body: JSON.stringify({ baseUrl: stack.edgeUrl, apiKey: stack.devKey }) });
-      const text = await res.text();
-      expect(res.status, text).toBe(200);
-      const out = JSON.parse(text) as { id: string; status: string; events: { type: string; id: string | null }[]; mp4: string };
-      made.set(out.id, out.status);
-      expect(out.status, logTail()).toBe("succeeded");
-      expect(out.events.every((e) => e.id !== null)).toBe(true);
-      expect(out.events.map((e) => e.type)).toEqual(expect.arrayContaining(["chunk", "completed"]));
-      expect(out.mp4).toBe("ftyp");
-    } finally {
-      await worker.stop();
-    }
+  it("runs bundled into a Worker inside workerd: generates, streams events over fetch and downloads the MP4", async () => {
+    const run = await runInWorkerd(stateDir, stack.edgeUrl, stack.devKey);
+    made.set(run.id, run.status);
+    expect(run.status, logTail()).toBe("succeeded");
+    expect(run.events.every((e) => e.id !== null)).toBe(true);
+    expect(run.events.map((e) => e.type)).toEqual(expect.arrayContaining(["chunk", "completed"]));
+    expect(run.mp4).toBe("ftyp");
   });
 });
 
