@@ -359,6 +359,17 @@ describe("the reelmesh CLI", () => {
     expect(await code(["generate", "a red ball bouncing", "-d", "1", "--api-key", broke])).toBe(4);
   });
 
+  it("gives up at --timeout with exit 7 and cancels the job", async () => {
+    const r = await runCli(["generate", "a yellow circle bouncing", "-d", "20", "--steps", "50", "--timeout", "1", "--json"], env()).done;
+    expect(r.code, r.stderr).toBe(7);
+    expect(r.stdout).toBe("");
+    const id = /canceled (vid_\w+)/.exec(r.stderr)?.[1];
+    expect(id, r.stderr).toBeDefined();
+    const end = await rm.videos.wait(id!, { deadlineMs: 120_000 });
+    made.set(id!, end.status);
+    expect(end.status).toBe("canceled");
+  });
+
   it("cancels the job on Ctrl-C", async () => {
     let id: string | undefined;
     const run = runCli(["generate", "a yellow circle bouncing", "-d", "20", "--steps", "50"], env(), (stderr) => {
