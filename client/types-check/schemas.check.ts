@@ -1,9 +1,10 @@
 import type { z } from "zod";
-import type { UsageSummary } from "../../edge/src/billing/ledger.ts";
+import type { UsageSummary } from "../../edge/src/billing/types.ts";
 import type {
   ModerationResultSchema,
   QuoteSchema,
   VideoEventSchema,
+  VideoListSchema,
   VideoSchema,
   WebhookEventSchema,
   WebhookSecretSchema,
@@ -44,5 +45,4 @@ holds<Same<Sdk.Problem, z.output<typeof ProblemSchema>>>();
 // GET /v1/usage is the ledger's summary under the caller's names (http/usage.ts); no zod schema describes it.
 holds<Same<Omit<Sdk.Usage, "object" | "account" | "subject" | "balance">, Omit<UsageSummary, "balance">>>();
 holds<Equals<Sdk.Usage["balance"], UsageSummary["balance"] | undefined>>();
-// The list's items are videos; the list envelope has no schema on this branch yet (GET /v1/videos).
-holds<Equals<Sdk.VideoList["data"][number], Sdk.Video>>();
+holds<Same<Sdk.VideoList, z.output<typeof VideoListSchema>>>();

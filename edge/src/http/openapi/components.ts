@@ -22,6 +22,7 @@ import {
   ModerationResultSchema,
   QuoteSchema,
   VideoEventSchema,
+  VideoListSchema,
   VideoSchema,
   VideoStatusSchema,
   WebhookEventSchema,
@@ -35,6 +36,7 @@ import {
 const COMPONENTS = {
   CreateVideoRequest: CreateVideoRequestSchema,
   Video: VideoSchema,
+  VideoList: VideoListSchema,
   Quote: QuoteSchema,
   VideoStatus: VideoStatusSchema,
   Usage: UsageSchema,

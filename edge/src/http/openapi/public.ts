@@ -80,6 +80,17 @@ export const VideoSchema = z
   .describe("A video job and how to play it.");
 
 /** `POST /v1/videos` with `dry_run` (200): `quote` in shared/pricing.ts, for a generation. */
+export const VideoListSchema = z
+  .object({
+    object: z.literal("list"),
+    data: z
+      .array(VideoSchema)
+      .describe("Newest first. A page filtered by status may hold fewer than `limit` videos; go on while `has_more`."),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last."),
+  })
+  .meta({ description: "A page of the caller's videos (GET /v1/videos)." });
+
 export const QuoteSchema = z
   .object({
     object: z.literal("quote"),
@@ -265,6 +276,31 @@ export function publicPaths(): Json {
       },
     },
     "/v1/videos": {
+      get: {
+        tags: ["videos"],
+        operationId: "listVideos",
+        summary: "List videos",
+        description:
+          "The caller's videos, newest first, a page at a time; an app token sees its own end user's only. Kept as long as the account's ledger keeps them.",
+        security: BEARER,
+        parameters: [
+          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+          {
+            name: "cursor",
+            in: "query",
+            required: false,
+            description: "`next_cursor` of the previous page, unchanged.",
+            schema: { type: "string" },
+          },
+          { name: "status", in: "query", required: false, schema: ref("VideoStatus") },
+        ],
+        responses: {
+          "200": { description: "A page of videos.", content: json(ref("VideoList")) },
+          "400": problem("A query parameter or the cursor is not valid", ["validation_failed", "invalid_cursor"]),
+          "401": P401,
+          "403": P403,
+        },
+      },
       post: {
         tags: ["videos"],
         operationId: "createVideo",
@@ -305,15 +341,11 @@ export function publicPaths(): Json {
             ["prompt_rejected", "idempotency_key_reused"],
           ),
           "429": problem(
-            "Over the account's create rate (with its `RateLimit-*` headers), or as many of its jobs running as it may have at once; nothing was charged",
-            ["rate_limited", "concurrency_limit"],
+            "Over the account's create rate (with its `RateLimit-*` headers), as many of its jobs running as it may have at once, or as many identical requests sharing one run as one run takes; nothing was charged",
+            ["rate_limited", "concurrency_limit", "too_many_followers"],
             { ...RETRY_AFTER, ...RATE_LIMIT },
           ),
-          "503": problem(
-            "The job queue (or the service's configuration) is unavailable; nothing was charged",
-            ["queue_unavailable", "service_misconfigured"],
-            RETRY_AFTER,
-          ),
+          "503": problem("The service's configuration is unavailable; nothing was charged", ["service_misconfigured"], RETRY_AFTER),
         },
       },
     },
@@ -529,6 +561,8 @@ export function webhooks(): Json {
       operationId: `webhook_${type.replace(/\W/g, "_")}`,
       summary: `\`${type}\`, sent to the job's webhook_url`,
       description: "Retried with backoff for about a day until the receiver answers 2xx. Deduplicate on `webhook-id`.",
+      // The receiver authenticates the sender by the signature over id, timestamp and body.
+      security: [{ webhookSignature: [] }],
       parameters: [
         {
           name: "webhook-id",
@@ -606,6 +640,13 @@ export const PUBLIC_SECURITY_SCHEMES = {
     scheme: "bearer",
     description:
       "`Authorization: Bearer <credential>`: an API key (`rm_live_…`), or an app token (`rmt_…`, POST /v1/tokens) limited to its scopes and its own end user's videos.",
+  },
+  webhookSignature: {
+    type: "apiKey",
+    in: "header",
+    name: "webhook-signature",
+    description:
+      "Sent by the service to a webhook receiver: Standard Webhooks `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the account's secret (GET /v1/webhook_secret); verify it and the timestamp before trusting the event.",
   },
   playbackToken: {
     type: "apiKey",
