@@ -9,6 +9,7 @@ import type { z } from "zod";
 export interface Env {
   JOBS: DurableObjectNamespace<import("./jobs/job-object.ts").JobObject>;
   ACCOUNTS: DurableObjectNamespace<import("./accounts/object.ts").AccountsObject>;
+  KEYS: DurableObjectNamespace<import("./accounts/keys.ts").KeysObject>;
   IDEMPOTENCY: DurableObjectNamespace<import("./idempotency/object.ts").IdempotencyObject>;
   ACCOUNT: DurableObjectNamespace<import("./accounts/account-object.ts").AccountObject>;
   COSTS: DurableObjectNamespace<import("./billing/costs.ts").CostsObject>;

@@ -4,6 +4,7 @@ import { edgeConfig, type Env } from "./env.ts";
 
 export { JobObject } from "./jobs/job-object.ts";
 export { AccountsObject } from "./accounts/object.ts";
+export { KeysObject } from "./accounts/keys.ts";
 export { IdempotencyObject } from "./idempotency/object.ts";
 export { AccountObject } from "./accounts/account-object.ts";
 export { CostsObject } from "./billing/costs.ts";
@@ -15,6 +16,7 @@ export default {
     const res = await app.fetch(request, counted.env, ctx);
     const out = new Response(res.body, res);
     out.headers.set(COUNT_HEADER, String(counted.count()));
+    out.headers.set(`${COUNT_HEADER}-by`, counted.byBinding());
     return out;
   },
 } satisfies ExportedHandler<Env>;

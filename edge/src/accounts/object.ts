@@ -1,12 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { keyShardForHash, keyShardForId } from "./keys.ts";
 
 /**
  * The account directory: accounts and their API keys, in one Durable
- * Object (`idFromName("directory")`). Keys are random (256 bits), shown once at creation, and
- * stored only as SHA-256 hashes (a key is high-entropy, so a fast hash is enough); a short
- * prefix identifies a key in lists and logs. Verification at the edge is cached per isolate
- * for REELMESH_KEY_CACHE_S, which bounds how long a revoked key keeps working.
+ * Object (`idFromName("directory")`), for the admin API only. Keys are random (256 bits), shown
+ * once at creation, and stored only as SHA-256 hashes (a key is high-entropy, so a fast hash is
+ * enough); a short prefix identifies a key in lists and logs. Every key made or revoked is
+ * written through to the key shards (keys.ts), which are what the request path asks;
+ * verification there is cached per isolate for REELMESH_KEY_CACHE_S, which bounds how long a
+ * revoked key keeps working.
  */
 export interface AccountLimits {
   /** Creates an account may make at once (token bucket size) and per second after that. */
@@ -56,6 +59,30 @@ export async function hashKey(key: string): Promise<string> {
 const KEY_PREFIX_CHARS = 12;
 
 export class AccountsObject extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Keys made before the shards existed are written to them once.
+    void ctx.blockConcurrencyWhile(async () => {
+      if (await ctx.storage.get("shards_synced")) return;
+      for (const [name, key] of await ctx.storage.list<KeyRecord>({ prefix: "key:" })) await this.publish(name.slice(4), key);
+      await ctx.storage.put("shards_synced", true);
+    });
+  }
+
+  /** Writes a key's state to the shards the request path reads. */
+  private async publish(hash: string, key: KeyRecord): Promise<void> {
+    const account = await this.getAccount(key.account_id);
+    await Promise.all([
+      keyShardForHash(this.env, hash).putHash(hash, {
+        account_id: key.account_id,
+        key_id: key.key_id,
+        limits: account?.limits ?? null,
+        revoked_at: key.revoked_at,
+      }),
+      keyShardForId(this.env, key.key_id).putId(key.key_id, key.revoked_at),
+    ]);
+  }
+
   async createAccount(name: string, limits: AccountLimits | null = null): Promise<{ account: Account; apiKey: string; key: KeyRecord }> {
     const account: Account = { id: randomId("acct_", 16), name, created_at: new Date().toISOString(), limits };
     await this.ctx.storage.put(`account:${account.id}`, account);
@@ -82,6 +109,7 @@ export class AccountsObject extends DurableObject<Env> {
       revoked_at: null,
     };
     await this.ctx.storage.put({ [`key:${hash}`]: key, [`acctkey:${accountId}:${key.key_id}`]: hash });
+    await this.publish(hash, key);
     return { apiKey, key };
   }
 
@@ -97,22 +125,7 @@ export class AccountsObject extends DurableObject<Env> {
     const key = (await this.ctx.storage.get<KeyRecord>(`key:${hash}`))!;
     key.revoked_at ??= new Date().toISOString();
     await this.ctx.storage.put(`key:${hash}`, key);
+    await this.publish(hash, key);
     return key;
-  }
-
-  /** Whether the account's key exists and is not revoked (app tokens minted with it check this). */
-  async keyActive(accountId: string, keyId: string): Promise<boolean> {
-    const hash = await this.ctx.storage.get<string>(`acctkey:${accountId}:${keyId}`);
-    if (!hash) return false;
-    const key = await this.ctx.storage.get<KeyRecord>(`key:${hash}`);
-    return key !== undefined && key.revoked_at === null;
-  }
-
-  /** The account a key hash belongs to, if the key exists and is not revoked. */
-  async verify(hash: string): Promise<{ account_id: string; key_id: string; limits: AccountLimits | null } | null> {
-    const key = await this.ctx.storage.get<KeyRecord>(`key:${hash}`);
-    if (!key || key.revoked_at) return null;
-    const account = await this.getAccount(key.account_id);
-    return { account_id: key.account_id, key_id: key.key_id, limits: account?.limits ?? null };
   }
 }

@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { keyShardForHash, keyShardForId } from "../accounts/keys.ts";
 import { hashKey, type AccountLimits } from "../accounts/object.ts";
 import { TOKEN_SCOPES, verifyToken, type TokenScope } from "../accounts/tokens.ts";
 import { edgeConfig, type Env } from "../env.ts";
@@ -57,22 +58,55 @@ const unauthorized = (detail: string) =>
 
 const ALL_SCOPES: ReadonlySet<TokenScope> = new Set(TOKEN_SCOPES);
 
-/** Key hash → account (or null: unknown or revoked), with the moment the entry goes stale. */
-const keyCache = new Map<string, { accountId: string | null; keyId: string | null; limits: AccountLimits | null; until: number }>();
+/** Key hash → account, with the moment the entry goes stale. */
+const keyCache = new Map<string, { accountId: string; keyId: string; limits: AccountLimits | null; until: number }>();
 const KEY_CACHE_MAX = 10_000;
+/**
+ * Key hashes found unknown or revoked, remembered briefly in a map of their own: a flood of
+ * random keys fills this one, never pushing valid keys out of the cache above.
+ */
+const unknownKeys = new Map<string, number>();
+const UNKNOWN_KEYS_MAX = 10_000;
+const UNKNOWN_KEY_S = 5;
 /** Key id → whether it is still active, for the app tokens it minted; the same bound on staleness. */
 const mintingKeyCache = new Map<string, { active: boolean; until: number }>();
 
-async function mintingKeyActive(env: Env, accountId: string, keyId: string): Promise<boolean> {
+async function mintingKeyActive(env: Env, keyId: string): Promise<boolean> {
   const now = Date.now();
   let entry = mintingKeyCache.get(keyId);
   if (!entry || entry.until <= now) {
-    entry = { active: await directory(env).keyActive(accountId, keyId), until: now + edgeConfig(env).REELMESH_KEY_CACHE_S * 1000 };
+    const active = await keyShardForId(env, keyId).keyActive(keyId);
+    entry = { active, until: now + edgeConfig(env).REELMESH_KEY_CACHE_S * 1000 };
     if (mintingKeyCache.size >= KEY_CACHE_MAX) mintingKeyCache.delete(mintingKeyCache.keys().next().value!);
     mintingKeyCache.set(keyId, entry);
   }
   return entry.active;
 }
+
+/**
+ * A brake on guessing: a client (by address) that has sent AUTH_FAILURES_MAX invalid
+ * credentials within AUTH_FAILURE_WINDOW_S is answered 429 without a lookup until the window
+ * moves on. Kept per isolate, so it is a brake, not an exact limit: an exact, global one is
+ * Cloudflare's rate limiting rule in front of the Worker (docs/deploy-cloudflare.md).
+ */
+const AUTH_FAILURES_MAX = 20;
+const AUTH_FAILURE_WINDOW_S = 60;
+const authFailures = {
+  clients: new Map<string, { count: number; since: number }>(),
+  /** Seconds to wait, or 0. */
+  check(client: string, now = Date.now()): number {
+    const c = this.clients.get(client);
+    if (!c || now - c.since >= AUTH_FAILURE_WINDOW_S * 1000) return 0;
+    return c.count >= AUTH_FAILURES_MAX ? Math.ceil((c.since + AUTH_FAILURE_WINDOW_S * 1000 - now) / 1000) : 0;
+  },
+  fail(client: string, now = Date.now()): void {
+    const c = this.clients.get(client);
+    if (!c || now - c.since >= AUTH_FAILURE_WINDOW_S * 1000) {
+      if (this.clients.size >= UNKNOWN_KEYS_MAX) this.clients.delete(this.clients.keys().next().value!);
+      this.clients.set(client, { count: 1, since: now });
+    } else c.count++;
+  },
+};
 
 export function directory(env: Env) {
   return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("directory"));
@@ -88,28 +122,27 @@ async function keyPrincipal(env: Env, key: string): Promise<Principal | null> {
   const now = Date.now();
   let entry = keyCache.get(hash);
   if (!entry || entry.until <= now) {
-    const found = await directory(env).verify(hash);
-    // Unknown keys are remembered briefly too, so a flood of bad keys does not reach the DO.
-    entry = {
-      accountId: found?.account_id ?? null,
-      keyId: found?.key_id ?? null,
-      limits: found?.limits ?? null,
-      until: now + (found ? cfg.REELMESH_KEY_CACHE_S : 5) * 1000,
-    };
+    if ((unknownKeys.get(hash) ?? 0) > now) return null;
+    const found = await keyShardForHash(env, hash).verify(hash);
+    if (!found) {
+      if (unknownKeys.size >= UNKNOWN_KEYS_MAX) unknownKeys.delete(unknownKeys.keys().next().value!);
+      unknownKeys.set(hash, now + UNKNOWN_KEY_S * 1000);
+      keyCache.delete(hash);
+      return null;
+    }
+    entry = { accountId: found.account_id, keyId: found.key_id, limits: found.limits, until: now + cfg.REELMESH_KEY_CACHE_S * 1000 };
     if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
     keyCache.set(hash, entry);
   }
-  return entry.accountId
-    ? {
-        accountId: entry.accountId,
-        kind: "key",
-        subject: null,
-        scopes: ALL_SCOPES,
-        tokenCap: null,
-        tokenId: entry.keyId,
-        limits: entry.limits,
-      }
-    : null;
+  return {
+    accountId: entry.accountId,
+    kind: "key",
+    subject: null,
+    scopes: ALL_SCOPES,
+    tokenCap: null,
+    tokenId: entry.keyId,
+    limits: entry.limits,
+  };
 }
 
 export async function principalFor(env: Env, credential: string | null): Promise<Principal | null> {
@@ -117,7 +150,7 @@ export async function principalFor(env: Env, credential: string | null): Promise
   if (credential.startsWith("rmt_")) {
     const claims = await verifyToken(edgeConfig(env).REELMESH_TOKEN_SECRET, credential);
     if (!claims) return null;
-    if (claims.kid !== null && !(await mintingKeyActive(env, claims.acct, claims.kid))) return null;
+    if (claims.kid !== null && !(await mintingKeyActive(env, claims.kid))) return null;
     return {
       accountId: claims.acct,
       kind: "token",
@@ -139,8 +172,25 @@ export function requireAuth(scope: TokenScope | null, opts: { keyOnly?: boolean 
   return createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
     const credential = bearerKey(c.req.header("authorization"));
     if (!credential) throw unauthorized("Send your API key or app token as `Authorization: Bearer <credential>`.");
+    // Cloudflare sets the client's address on every request; a local edge has none, and no brake.
+    const client = c.req.header("cf-connecting-ip");
+    const brake = client === undefined ? 0 : authFailures.check(client);
+    if (brake > 0) {
+      throw new ApiError(
+        429,
+        "too_many_auth_failures",
+        "Too many invalid credentials",
+        `Too many invalid credentials from this client; retry after ${brake} s.`,
+        {
+          headers: { "retry-after": String(brake) },
+        },
+      );
+    }
     const principal = await principalFor(c.env, credential);
-    if (!principal) throw unauthorized("The API key or app token is not valid (unknown, revoked or expired).");
+    if (!principal) {
+      if (client !== undefined) authFailures.fail(client);
+      throw unauthorized("The API key or app token is not valid (unknown, revoked or expired).");
+    }
     if (opts.keyOnly && principal.kind !== "key")
       throw new ApiError(403, "forbidden", "API key required", "This call needs an API key; app tokens cannot make it.");
     if (scope && !principal.scopes.has(scope))
