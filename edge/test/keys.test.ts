@@ -56,3 +56,24 @@ describe("API keys on the request path", () => {
     expect((await usage(acct.api_key, { "cf-connecting-ip": "198.51.100.9" })).status).toBe(200);
   });
 });
+
+describe("moderation calls", () => {
+  it("are bounded per account, and an end user gets a tenth of the account's budget", async () => {
+    const acct = await (
+      await call("/admin/accounts", { method: "POST", key: ADMIN, body: JSON.stringify({ name: "moderation", credits: 1 }) })
+    ).json<{ api_key: string }>();
+    const minted = await call("/v1/tokens", { method: "POST", key: acct.api_key, body: JSON.stringify({ subject: "prober" }) });
+    const { token } = await minted.json<{ token: string }>();
+    const moderate = (key: string) => call("/v1/moderations", { method: "POST", key, body: JSON.stringify({ input: "a red ball" }) });
+    const phone: number[] = [];
+    for (let i = 0; i < 13; i++) phone.push((await moderate(token)).status);
+    expect(phone.filter((s) => s === 200)).toHaveLength(12); // 120 × 0.1
+    const refused = await moderate(token);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("ratelimit-remaining")).toBe("0");
+    // The account's own budget is untouched by its end user's.
+    const server = await moderate(acct.api_key);
+    expect(server.status).toBe(200);
+    expect(Number(server.headers.get("ratelimit-remaining"))).toBe(119);
+  });
+});

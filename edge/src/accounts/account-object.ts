@@ -240,6 +240,11 @@ export class AccountObject extends DurableObject<Env> {
     this.sql.exec("DELETE FROM hits WHERE id IN (SELECT id FROM hits WHERE expires_ms < ? LIMIT 20)", nowMs - HIT_KEEP_MS);
   }
 
+  /** A token from one of the account's other buckets (moderation calls); nothing else is written. */
+  async take(policy: LimitPolicy, nowMs = Date.now()): Promise<TakeResult> {
+    return takeTokens(this.sql, policy, 1, nowMs);
+  }
+
   // ---- reading jobs ----
 
   /** A hit kept here, with the bytes it has served and whether its outputs have expired. */

@@ -540,14 +540,19 @@ export function publicPaths(): Json {
         tags: ["safety"],
         operationId: "moderate",
         summary: "Check a prompt against the safety rules",
-        description: "The same check every create runs; costs nothing.",
+        description:
+          "The same check every create runs; costs nothing. Bounded per account (120 at once, then 2 a second; an app token's end user a tenth of that): the per-category scores would otherwise be an oracle for evading the check.",
         security: BEARER,
         requestBody: { required: true, content: json(ref("ModerationRequest")) },
         responses: {
-          "200": { description: "The verdict.", content: json(ref("ModerationResult")) },
+          "200": { description: "The verdict.", content: json(ref("ModerationResult")), headers: RATE_LIMIT },
           "400": P400_BODY,
           "401": P401,
           "403": P403,
+          "429": problem("Over the moderation calls' rate (with its `RateLimit-*` headers)", ["rate_limited"], {
+            ...RETRY_AFTER,
+            ...RATE_LIMIT,
+          }),
         },
       },
     },
