@@ -3,7 +3,7 @@ import { costShardName, type JobCost } from "./costs.ts";
 
 /**
  * Cost records written from the request path (a cache hit's cost, bytes served by media
- * responses), gathered per isolate and sent to the cost shards (costs.ts) as one call per shard
+ * responses, per day and per job), gathered per isolate and sent to the cost shards (costs.ts) as one call per shard
  * per FLUSH_MS, instead of one call per job or per segment: that object is shared by the whole
  * service, and media responses are many. The bytes served by hits kept in a ledger go to
  * their account's ledger the same way (one call per account per flush).
@@ -21,26 +21,35 @@ interface Batch {
   served: Map<string, number>;
   /** account → hit id → bytes. */
   hitServed: Map<string, Map<string, number>>;
+  /** job id → bytes (jobs with an object of their own). */
+  jobServed: Map<string, number>;
 }
 
 let open: Batch | null = null;
 
 function batch(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Batch {
   if (open) return open;
-  const b: Batch = (open = { jobs: [], served: new Map(), hitServed: new Map() });
+  const b: Batch = (open = { jobs: [], served: new Map(), hitServed: new Map(), jobServed: new Map() });
   ctx.waitUntil(
     new Promise((r) => setTimeout(r, FLUSH_MS)).then(async () => {
       if (open === b) open = null;
       const served = [...b.served].map(([day, bytes]) => ({ day, bytes }));
-      await Promise.all(
-        [...b.hitServed].map(([account, hits]) =>
+      await Promise.all([
+        ...[...b.jobServed].map(([id, bytes]) =>
+          env.JOBS.get(env.JOBS.idFromName(id))
+            .addServed(bytes)
+            .catch((err: unknown) => {
+              console.error(JSON.stringify({ msg: "bytes served not counted", job: id, error: (err as Error).message }));
+            }),
+        ),
+        ...[...b.hitServed].map(([account, hits]) =>
           env.ACCOUNT.get(env.ACCOUNT.idFromName(account))
             .addHitServed([...hits].map(([id, bytes]) => ({ id, bytes })))
             .catch((err: unknown) => {
               console.error(JSON.stringify({ msg: "hit bytes served not counted", account, error: (err as Error).message }));
             }),
         ),
-      );
+      ]);
       try {
         // Jobs go to their own shards (a retried flush lands where the first try did); bytes served with the first batch.
         const shards = new Map<string, JobCost[]>();
@@ -79,4 +88,11 @@ export function queueHitServed(env: Env, ctx: Pick<ExecutionContext, "waitUntil"
   let hits = b.hitServed.get(account);
   if (!hits) b.hitServed.set(account, (hits = new Map<string, number>()));
   hits.set(hitId, (hits.get(hitId) ?? 0) + bytes);
+}
+
+/** Bytes one job's media responses served, summed per job over a flush: one write per job per FLUSH_MS, not one per segment. */
+export function queueJobServed(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, jobId: string, bytes: number): void {
+  if (bytes <= 0) return;
+  const b = batch(env, ctx);
+  b.jobServed.set(jobId, (b.jobServed.get(jobId) ?? 0) + bytes);
 }

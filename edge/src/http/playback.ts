@@ -8,7 +8,7 @@ import { verifyPlaybackToken } from "../playback/token.ts";
 import { bearerKey, principalFor, type AuthVariables, type Principal } from "./auth.ts";
 import { ApiError } from "./problem.ts";
 import { jobStub, loadJob, origin } from "./videos.ts";
-import { queueHitServed, queueServed } from "../billing/cost-batch.ts";
+import { queueHitServed, queueJobServed, queueServed } from "../billing/cost-batch.ts";
 import { outputKeys } from "../../../shared/layout.ts";
 import { isHitId } from "../../../shared/ids.ts";
 import { finishedFeed } from "../jobs/feed.ts";
@@ -161,12 +161,7 @@ function countServed(c: Context<App>, job: JobRecord, bytes: number): void {
   if (bytes <= 0) return;
   queueServed(c.env, c.executionCtx, new Date().toISOString().slice(0, 10), bytes);
   if (isHitId(job.id)) queueHitServed(c.env, c.executionCtx, job.account_id, job.id, bytes);
-  else
-    c.executionCtx.waitUntil(
-      jobStub(c.env, job.id)
-        .addServed(bytes)
-        .catch(() => {}),
-    );
+  else queueJobServed(c.env, c.executionCtx, job.id, bytes);
 }
 
 /**
