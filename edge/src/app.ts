@@ -18,6 +18,16 @@ import { playground } from "./playground/routes.ts";
 /** The edge API, v1 (docs/api.md). */
 export const app = new Hono<{ Bindings: Env }>();
 
+/**
+ * Every answer names its request: Cloudflare's ray id where there is one, else a fresh id, in
+ * `X-Request-Id` (exposed to browsers), so a client's error report can be found in the logs.
+ */
+app.use("*", async (c, next) => {
+  const id = c.req.header("cf-ray") ?? crypto.randomUUID();
+  await next();
+  c.header("x-request-id", id);
+});
+
 app.get("/healthz", (c) => c.json({ ok: true }));
 /**
  * CORS for browser clients (web players with hls.js, web apps): any origin, since access is by
@@ -38,6 +48,7 @@ app.use(
       "retry-after",
       "etag",
       "idempotent-replayed",
+      "x-request-id",
       "ratelimit-limit",
       "ratelimit-remaining",
       "ratelimit-reset",

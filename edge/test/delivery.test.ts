@@ -203,7 +203,9 @@ describe("bounds", () => {
     expect(open.every((r) => r.status === 200)).toBe(true);
     const extra = await call(`/v1/videos/${id}/events`);
     expect(extra.status).toBe(429);
-    expect((await extra.json<{ code: string }>()).code).toBe("too_many_streams");
+    const problem = await extra.json<{ code: string; instance: string }>();
+    expect(problem.code).toBe("too_many_streams");
+    expect(problem.instance).toMatch(/^\/v1\/videos\/vid_\w+\/events$/);
     await Promise.all(open.map((r) => (r.body ? r.body.cancel() : Promise.resolve())));
   });
 });

@@ -36,6 +36,16 @@ describe("health and routing", () => {
     expect((await problem(res)).code).toBe("not_found");
   });
 
+  it("names every answer's request in X-Request-Id, Cloudflare's ray id where there is one", async () => {
+    const a = await call("/healthz");
+    const b = await call("/v1/videos/vid_0123456789abcdef");
+    expect(a.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b.headers.get("x-request-id")).not.toBe(a.headers.get("x-request-id"));
+    expect((await call("/healthz", { headers: { "cf-ray": "8a1b2c3d4e5f6789-AMS" } })).headers.get("x-request-id")).toBe(
+      "8a1b2c3d4e5f6789-AMS",
+    );
+  });
+
   it.each([
     ["PUT", "/v1/videos", "GET, HEAD, POST"],
     ["DELETE", "/v1/videos/vid_0123456789abcdef", "GET, HEAD"],

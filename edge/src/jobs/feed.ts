@@ -71,6 +71,8 @@ export class Feed {
         status: 429,
         code: "too_many_streams",
         detail: `At most ${MAX_STREAMS_PER_JOB} event streams may follow one video at once.`,
+        // The edge asked for `/events?base=<the video's public URL>`: the problem names that path.
+        instance: `${new URL(new URL(request.url).searchParams.get("base") ?? "http://edge/", "http://edge/").pathname.replace(/\/$/, "")}/events`,
       };
       return new Response(JSON.stringify(problem), {
         status: 429,
