@@ -9,7 +9,7 @@ import type { AccountLimits } from "./object.ts";
  * (object.ts) is written by the admin API only and writes through to these; no request path
  * reaches it, so a flood of unknown keys spreads over 256 objects instead of queueing on one.
  */
-export interface KeyEntry {
+interface KeyEntry {
   account_id: string;
   key_id: string;
   limits: AccountLimits | null;

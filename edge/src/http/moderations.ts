@@ -23,7 +23,7 @@ export const ModerationRequestSchema = z.strictObject({ input: z.string().max(MA
  * once and MODERATION_LIMIT.per_s after that; one end user (an app token) a tenth of it, so a
  * phone cannot spend the account's budget. Refused: 429 with the RateLimit-* headers.
  */
-export const MODERATION_LIMIT = { burst: 120, per_s: 2 };
+const MODERATION_LIMIT = { burst: 120, per_s: 2 };
 
 moderations.post("/moderations", requireAuth("videos:create"), async (c) => {
   const { input } = await jsonBody(c, ModerationRequestSchema);
