@@ -117,7 +117,15 @@ describe("the SDK", () => {
       { prompt: "a blue square moving left", duration_s: 2 },
       {
         // The URL needs no key: fetch it as a player would, right then.
-        onPlayable: (url) => playable.push(fetch(url).then(async (r) => ({ url, status: r.status, playlist: await r.text() }))),
+        // It is the multivariant playlist; the player follows it to the media playlist.
+        onPlayable: (url) =>
+          playable.push(
+            fetch(url).then(async (r) => {
+              const variant = (await r.text()).split("\n").find((l) => l.startsWith("media.m3u8"));
+              const media = variant ? await fetch(new URL(variant, url)).then((m) => m.text()) : "";
+              return { url, status: r.status, playlist: media };
+            }),
+          ),
         onProgress: (p) => progress.push(p),
       },
     );
