@@ -21,7 +21,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export type EventPayload = DistributiveOmit<WorkerEvent, "job_id" | "worker_id" | "at" | "run">;
 
 /** The edge's answer to a taken event (edge/src/http/events.ts). */
-export interface EdgeAnswer {
+interface EdgeAnswer {
   applied?: boolean;
   stop?: boolean;
   reason?: StopReason;
