@@ -132,13 +132,14 @@ export async function runWorker(ortThread: Worker): Promise<never> {
       if (named?.success)
         await reportFailure(named.data, deps, "invalid_job_message", "the job message is malformed; it was dead-lettered");
     },
-    async handle(job, { attempt, lastAttempt }) {
+    async handle(job, { attempt, lastAttempt, messageId }) {
       if (drain.begun) return "release";
       log("job started", { job_id: job.job_id, tier: job.tier, attempt, chunks: job.num_chunks, steps: job.steps });
       try {
-        const r = await runJob(job, deps);
+        const r = await runJob(job, deps, messageId);
         // Told to stop before computing: owned by another run (back off), or for nobody (settled).
         if (r.backOffS !== null) return { releaseAfterS: r.backOffS };
+        if (r.overtaken) return "leave";
         if (r.dropped) return "done";
         const tier = { tier: job.tier };
         metrics.add("reelmesh_jobs_total", 1, { ...tier, outcome: r.handedBack ? "handed_back" : r.canceled ? "canceled" : "succeeded" });

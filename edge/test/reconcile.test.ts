@@ -81,4 +81,18 @@ describe("one owner per running job", () => {
     });
     expect(await (await call(`/v1/videos/${id}`)).json()).toMatchObject({ status: "running", chunks_ready: 1 });
   });
+
+  it("lets a redelivery of the owner's message take over at once, and tells a duplicate message to drop", async () => {
+    const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
+    const owner = { job_id: id, run: "run-a", worker_id: "w-a", message: "msg-1" };
+    expect(await (await postEvent({ type: "started", ...owner })).json()).toMatchObject({ stop: false });
+    const duplicate = await postEvent({ type: "started", job_id: id, run: "run-b", worker_id: "w-b", message: "msg-2" });
+    expect(await duplicate.json()).toMatchObject({ stop: true, reason: "duplicate" });
+    // msg-1 delivered again: its first holder stopped extending it; the new run owns the job now.
+    const redelivered = await postEvent({ type: "started", job_id: id, run: "run-c", worker_id: "w-c", message: "msg-1" });
+    expect(await redelivered.json()).toMatchObject({ stop: false });
+    expect(await (await postEvent({ type: "progress", ...owner, chunk: 0, step: 1, steps: 4 })).json()).toMatchObject({
+      reason: "not_owner",
+    });
+  });
 });

@@ -36,12 +36,13 @@ export interface ConsumerOptions {
   log: Logger;
   /**
    * "done": delete the message; "retry": SQS redelivers it later; "release": hand it back now;
-   * `{ releaseAfterS }`: hand it back, receivable after that long (another run owns the job).
+   * `{ releaseAfterS }`: hand it back, receivable after that long (another run owns the job);
+   * "leave": touch it no more (another worker holds it now).
    */
-  handle(job: JobMessage, meta: { attempt: number; lastAttempt: boolean }): Promise<JobOutcome>;
+  handle(job: JobMessage, meta: { attempt: number; lastAttempt: boolean; messageId?: string }): Promise<JobOutcome>;
 }
 
-export type JobOutcome = "done" | "retry" | "release" | { releaseAfterS: number };
+export type JobOutcome = "done" | "retry" | "release" | "leave" | { releaseAfterS: number };
 
 /** Long-poll wait on the standard queue when an economy queue must also be checked. */
 const STANDARD_WAIT_S = 2;
@@ -162,7 +163,11 @@ export class Consumer {
     );
     let outcome: JobOutcome;
     try {
-      outcome = await this.opts.handle(job, { attempt, lastAttempt: attempt >= this.opts.maxAttempts });
+      outcome = await this.opts.handle(job, {
+        attempt,
+        lastAttempt: attempt >= this.opts.maxAttempts,
+        ...(message.MessageId ? { messageId: message.MessageId } : {}),
+      });
     } catch (err) {
       log("job handler threw", { job_id: job.job_id, error: (err as Error).message });
       outcome = "retry";
@@ -171,6 +176,7 @@ export class Consumer {
       await beat;
     }
     this.jobsHandled++;
+    if (outcome === "leave") return;
     if (outcome === "done") {
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
     } else if (outcome === "release" || typeof outcome === "object") {

@@ -18,7 +18,7 @@ const FIRST_BACKOFF_MS = 250;
 const REQUEST_TIMEOUT_MS = 10_000;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-export type EventPayload = DistributiveOmit<WorkerEvent, "job_id" | "worker_id" | "at" | "run">;
+export type EventPayload = DistributiveOmit<WorkerEvent, "job_id" | "worker_id" | "at" | "run" | "message">;
 
 /** The edge's answer to a taken event (edge/src/http/events.ts). */
 interface EdgeAnswer {
@@ -30,7 +30,7 @@ interface EdgeAnswer {
 }
 
 /** Why the edge told the worker to stop; `unknown`: it does not know the job (404). */
-export type StopReason = "canceled" | "ended" | "not_owner" | "unknown";
+export type StopReason = "canceled" | "ended" | "not_owner" | "duplicate" | "unknown";
 
 export type Delivery =
   { outcome: "taken"; answer: EdgeAnswer } | { outcome: "unknown" } | { outcome: "refused"; status: number } | { outcome: "undelivered" };
@@ -40,8 +40,9 @@ export interface EventSenderOptions {
   secret: string;
   jobId: string;
   workerId: string;
-  /** This attempt of the job (the edge leases the job to one run). */
+  /** This attempt of the job (the edge leases the job to one run), and the SQS message that delivered it. */
   run?: string;
+  message?: string;
   log: Logger;
   /** The edge said to stop (canceled, ended, another run owns the job) or does not know the job. */
   onStop?: (reason: StopReason, answer: EdgeAnswer) => void;
@@ -86,8 +87,15 @@ export class EventSender {
   }
 
   private stamp(event: EventPayload): WorkerEvent {
-    const { jobId, workerId, run } = this.opts;
-    return { ...event, job_id: jobId, worker_id: workerId, at: new Date().toISOString(), ...(run ? { run } : {}) };
+    const { jobId, workerId, run, message } = this.opts;
+    return {
+      ...event,
+      job_id: jobId,
+      worker_id: workerId,
+      at: new Date().toISOString(),
+      ...(run ? { run } : {}),
+      ...(message ? { message } : {}),
+    };
   }
 
   private async deliver(event: WorkerEvent): Promise<Delivery> {

@@ -56,12 +56,18 @@ export interface JobResult {
    */
   handedBack: boolean;
   /**
-   * Stopped for nobody: the edge does not know the job (`unknown`) or it has ended (`ended`, a cancel
-   * before it started included). Nothing more was written; the message is settled (deleted).
+   * Stopped for nobody: the edge does not know the job (`unknown`), it has ended (`ended`, a cancel
+   * before it started included), or this message duplicates the one another run carries the job
+   * with (`duplicate`). Nothing more was written; the message is settled (deleted).
    */
   dropped: Exclude<StopReason, "canceled" | "not_owner"> | null;
   /** Another run owns the job (a duplicate delivery): hand the message back for this many seconds, computing nothing. */
   backOffS: number | null;
+  /**
+   * Another run took the job over mid-run (its message was redelivered to it): this run's receipt
+   * is stale, and its message is left alone (deleting it could delete the new owner's).
+   */
+  overtaken: boolean;
 }
 
 /** Chunks allowed between "decoded" and "stored"; bounds memory if S3 is slow. */
@@ -77,7 +83,8 @@ export class JobError extends Error {
   }
 }
 
-export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult> {
+/** `messageId`: the SQS message that delivered the job (the edge's lease compares it). */
+export async function runJob(job: JobMessage, deps: JobDeps, messageId?: string): Promise<JobResult> {
   const started = performance.now();
   const m = deps.model.manifest;
   if (job.width !== m.resolution.width || job.height !== m.resolution.height) {
@@ -113,6 +120,7 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     jobId: job.job_id,
     workerId: deps.workerId,
     run: randomUUID(),
+    ...(messageId ? { message: messageId } : {}),
     log: deps.log,
     ...(deps.eventRetryMs !== undefined ? { retryWindowMs: deps.eventRetryMs } : {}),
     ...(deps.eventBackoffMaxMs !== undefined ? { maxBackoffMs: deps.eventBackoffMaxMs } : {}),
@@ -309,6 +317,10 @@ async function runOwned(
   const { stopReason, backOffS } = stopped();
   if (stopReason && stopReason !== "canceled") {
     // Unknown, ended, or owned by another run: write nothing more; this run's message is settled.
+    if (stopReason === "not_owner") {
+      deps.log("job taken over", { job_id: job.job_id, committed: output.committedChunks() });
+      return { ...result, overtaken: true, wallMs: performance.now() - started };
+    }
     return { ...settleEarly(job, deps, stopReason, backOffS), wallMs: performance.now() - started };
   }
   if (canceled.signal.aborted) {
@@ -379,6 +391,7 @@ function emptyResult(): JobResult {
     handedBack: false,
     dropped: null,
     backOffS: null,
+    overtaken: false,
   };
 }
 

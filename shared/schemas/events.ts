@@ -11,6 +11,11 @@ const base = {
    * job to one run at a time (edge/src/jobs/lease.ts); events without it are not leased.
    */
   run: z.string().min(1).max(64).optional(),
+  /**
+   * The SQS message id the run was delivered (the lease tells a redelivery of the owner's message,
+   * which takes over, from a duplicate message, which is dropped).
+   */
+  message: z.string().min(1).max(128).optional(),
 };
 
 /**

@@ -32,9 +32,12 @@ const KEY = "job";
 export interface ApplyResult {
   found: boolean;
   applied: boolean;
-  /** Stop between steps: the job was canceled (`canceled`), has ended (`ended`), or another run owns it (`not_owner`). */
+  /**
+   * Stop between steps: the job was canceled (`canceled`), has ended (`ended`), another run owns it
+   * (`not_owner`: retry after `retry_after_s`), or this run's message duplicates the owner's (`duplicate`: drop it).
+   */
   stop: boolean;
-  reason?: "canceled" | "ended" | "not_owner";
+  reason?: "canceled" | "ended" | "not_owner" | "duplicate";
   /** `not_owner`: when the owner's lease runs out unless renewed. */
   retry_after_s?: number;
   /** How long the lease lasts without an event: the owner sends one (a heartbeat) well within it. */
@@ -190,7 +193,15 @@ export class JobObject extends DurableObject<Env> {
     const reason: ApplyResult["reason"] = job.cancel_requested ? "canceled" : ended ? "ended" : undefined;
     const cfg = edgeConfig(this.env);
     const lease = isTerminal(job.status) ? ({ owner: true } as const) : claimLease(job, event, Date.now(), cfg.REELMESH_LEASE_S);
-    if (!lease.owner) return { found: true, applied: false, stop: true, reason: "not_owner", retry_after_s: lease.retryAfterS };
+    if (!lease.owner) {
+      return {
+        found: true,
+        applied: false,
+        stop: true,
+        reason: lease.duplicate ? "duplicate" : "not_owner",
+        retry_after_s: lease.retryAfterS,
+      };
+    }
     const answer: Omit<ApplyResult, "applied"> = { found: true, stop, ...(reason ? { reason } : {}), lease_s: cfg.REELMESH_LEASE_S };
     const wasQueued = job.status === "queued";
     const hadChunk = event.type === "chunk" && job.chunks.some((c) => c.index === event.chunk.index);
@@ -199,7 +210,9 @@ export class JobObject extends DurableObject<Env> {
     // and a cancel or an alarm that ran meanwhile would be overwritten by this stale record.
     if (applied || event.run) await this.ctx.storage.put(KEY, job);
     // Followers get the event whether or not it changed this job (their state may lag).
-    await this.followers.forward((stub, id) => stub.apply({ ...event, job_id: id }));
+    // Without the run: a follower is not leased (its leader's runs may change).
+    const { run: _run, message: _message, ...forwarded } = event;
+    await this.followers.forward((stub, id) => stub.apply({ ...forwarded, job_id: id }));
     if (!applied) return { ...answer, applied };
     if (wasQueued && job.status !== "queued") await this.feed.record({ type: "started", data: { worker_id: job.worker_id } });
     switch (event.type) {
