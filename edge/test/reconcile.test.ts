@@ -1,4 +1,6 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { Env } from "../src/env.ts";
 import { call, chunkEvent, createJob, postEvent, putObject } from "./support.ts";
 
 /**
@@ -62,6 +64,42 @@ describe("a completed event while chunk events were lost", () => {
     expect(done.status).toBe(409);
     expect(await done.json()).toMatchObject({ code: "chunks_missing" });
     expect(await (await call(`/v1/videos/${id}`)).json()).toMatchObject({ status: "running", chunks_ready: 1 });
+  });
+});
+
+/** As if the job's last event was a minute ago (longer than REELMESH_RECONCILE_S). */
+async function stall(id: string) {
+  const jobs = (env as unknown as Env).JOBS;
+  const stub = jobs.get(jobs.idFromName(id));
+  await runInDurableObject(stub, async (_instance, state) => {
+    const record = (await state.storage.get<Record<string, unknown>>("job"))!;
+    record.updated_at = new Date(Date.now() - 60_000).toISOString();
+    await state.storage.put("job", record);
+  });
+  return stub;
+}
+
+describe("a job whose events stalled (the edge was unreachable for its worker)", () => {
+  it("is reconciled by its alarm: the chunks and the completion S3 holds, charged in full", async () => {
+    const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
+    expect((await postEvent({ type: "started", job_id: id })).status).toBe(200);
+    await putManifest(id, manifest(id, [0, 1]));
+    const stub = await stall(id);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const job = await (
+      await call(`/v1/videos/${id}`)
+    ).json<{ status: string; chunks_ready: number; charged: number; price: { credits: number } }>();
+    expect(job).toMatchObject({ status: "succeeded", chunks_ready: 2, usage });
+    expect(job.charged).toBe(job.price.credits);
+  });
+
+  it("is reconciled on a read: committed chunks appear while the worker still runs", async () => {
+    const { id } = await createJob({ prompt: "a ball", duration_s: 2 });
+    expect((await postEvent({ type: "started", job_id: id })).status).toBe(200);
+    await putManifest(id, manifest(id, [0], "running"));
+    await stall(id);
+    expect(await (await call(`/v1/videos/${id}`)).json()).toMatchObject({ status: "running", chunks_ready: 1 });
+    expect(await playlistSegments(id)).toEqual(["seg-00000.m4s"]);
   });
 });
 
