@@ -182,12 +182,12 @@ describe("chaos (issue 15)", () => {
 
   it("dead letters: a malformed message lands in the DLQ after maxReceiveCount; its job fails, refunded, webhook sent; the operator lists and redrives it", async () => {
     const dlq = stack.resources.deadLetterQueueUrl;
-    const t0 = performance.now();
     const job = await finished(poison.id, 90_000);
     expect(job).toMatchObject({ status: "failed", error: { code: "invalid_job_message" }, charged: 0 });
     const landed = await waitFor(async () => ((await queueDepth(aws.sqs, dlq)) > 0 ? true : undefined), 60_000, 500);
     expect(landed, log.tail()).toBe(true);
-    const receives = log.any("invalid job message").length;
+    const receivedAt = log.any("invalid job message").map((l) => l.at);
+    const receives = receivedAt.length;
     expect(receives).toBe(QUEUES.maxReceiveCount);
     const hook = await waitFor(() => receiver.received.find((r) => r.path === "/hook/poison"), 30_000);
     expect(hook?.body).toContain('"video.failed"');
@@ -205,7 +205,7 @@ describe("chaos (issue 15)", () => {
       charged: job.charged!,
       webhook: "video.failed",
       redriven: redriven.length,
-      s_to_failed: ((performance.now() - t0) / 1000).toFixed(1),
+      s_first_to_last_receive: ((receivedAt.at(-1)! - receivedAt[0]!) / 1000).toFixed(1),
     });
   });
 
