@@ -134,3 +134,28 @@ describe("one owner per running job", () => {
     });
   });
 });
+
+describe("a job that joined another's run", () => {
+  it("takes the chunks it missed from its leader when the leader completes: never succeeded with a hole", async () => {
+    const body = { prompt: `a joined ball ${crypto.randomUUID().slice(0, 8)}`, duration_s: 2, seed: 5 };
+    const leader = await call("/v1/videos", { method: "POST", body: JSON.stringify(body) }).then((r) => r.json<{ id: string }>());
+    const joined = await call("/v1/videos", { method: "POST", body: JSON.stringify(body) }).then((r) =>
+      r.json<{ id: string; cache: string }>(),
+    );
+    expect(joined.cache).toBe("joined");
+    expect((await postEvent(chunkEvent(leader.id, 0))).status).toBe(200);
+    expect((await postEvent(chunkEvent(leader.id, 1))).status).toBe(200);
+    // As if the forward of chunk 1 to the joined job had failed (forwards are not retried).
+    const jobs = (env as unknown as Env).JOBS;
+    await runInDurableObject(jobs.get(jobs.idFromName(joined.id)), async (_instance, state) => {
+      const record = (await state.storage.get<{ chunks: { index: number }[] }>("job"))!;
+      record.chunks = record.chunks.filter((c) => c.index === 0);
+      await state.storage.put("job", record);
+    });
+    expect(await (await call(`/v1/videos/${joined.id}`)).json()).toMatchObject({ chunks_ready: 1 });
+    const done = await postEvent({ type: "completed", job_id: leader.id, usage, total_chunks: 2, content: content(leader.id) });
+    expect(done.status).toBe(200);
+    expect(await (await call(`/v1/videos/${joined.id}`)).json()).toMatchObject({ status: "succeeded", chunks_ready: 2 });
+    expect(await playlistSegments(joined.id)).toEqual(["seg-00000.m4s", "seg-00001.m4s"]);
+  });
+});

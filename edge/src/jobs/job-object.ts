@@ -173,8 +173,10 @@ export class JobObject extends DurableObject<Env> {
     const job = await this.load();
     if (!job) return { found: false, applied: false, stop: false };
     if (event.type === "completed" && !isTerminal(job.status) && missingChunks(job).length > 0) {
-      // Chunk events were lost on the way: what S3 holds decides.
-      await this.reconcile();
+      // Chunk events were lost on the way: what S3 holds decides (for a job that joined another's
+      // run, what its leader holds: forwarded events are not retried).
+      if (job.follows) await this.syncFrom(await this.env.JOBS.get(this.env.JOBS.idFromName(job.follows)).get());
+      else await this.reconcile();
       const now = await this.load();
       const missing = now && !isTerminal(now.status) ? missingChunks(now) : [];
       if (missing.length > 0) return { found: true, applied: false, stop: false, missing };
