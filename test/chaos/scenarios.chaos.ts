@@ -1,13 +1,14 @@
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QUEUES } from "../../infra/scaling/policy.ts";
-import { listDeadLetters, redrive } from "../../infra/local/dlq.ts";
 import { startFaultProxy, type FaultProxy } from "../../infra/local/fault-proxy.ts";
 import { freePort } from "../../infra/local/processes.ts";
-import { startStack, type Stack } from "../../infra/local/stack.ts";
+import { ROOT, startStack, type Stack } from "../../infra/local/stack.ts";
 import { newJobId } from "../../shared/ids.ts";
 import {
   awsClients,
@@ -33,6 +34,7 @@ import {
  * One stack serves every scenario (booting one takes ~15 s of this 2-core machine). The
  * scenarios that need messages queued before any worker runs set them up before the workers start.
  */
+const run = promisify(execFile);
 const log = new StackLog();
 let stack: Stack;
 let stateDir: string;
@@ -191,12 +193,26 @@ describe("chaos (issue 15)", () => {
     expect(receives).toBe(QUEUES.maxReceiveCount);
     const hook = await waitFor(() => receiver.received.find((r) => r.path === "/hook/poison"), 30_000);
     expect(hook?.body).toContain('"video.failed"');
-    const letters = await listDeadLetters(aws.sqs, dlq);
-    const letter = letters.find((l) => l.jobId === poison.id);
-    expect(letter?.problem).toContain("steps");
+    // The operator's command, as an operator runs it against SQS (queues and credentials from the environment).
+    const env = {
+      ...process.env,
+      SQS_QUEUE_URL_DLQ: dlq,
+      SQS_QUEUE_URL_STANDARD: stack.resources.standardQueueUrl,
+      AWS_ENDPOINT_URL: stack.aws.endpoint,
+      AWS_REGION: stack.aws.region,
+      AWS_ACCESS_KEY_ID: stack.aws.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: stack.aws.secretAccessKey,
+    };
+    const dlqCommand = async (...args: string[]) =>
+      (await run(process.execPath, [join(ROOT, "infra/local/dlq-command.ts"), ...args], { env, encoding: "utf8" })).stdout;
+    const listed = (await dlqCommand("list")).split("\n").find((l) => l.includes(poison.id));
+    expect(listed, "npm run dlq -- list").toContain("steps");
+    const messageId = listed!.split(/\s+/)[0]!;
     await sleep(2_500); // listing received it for 2 s
-    const redriven = await redrive(aws.sqs, dlq, { standard: stack.resources.standardQueueUrl }, [letter!.messageId]);
-    expect(redriven).toEqual([letter!.messageId]);
+    expect(await dlqCommand("show", messageId)).toContain('"steps": "fifty"');
+    await sleep(2_500);
+    expect(await dlqCommand("redrive", messageId)).toContain("redriven: 1");
+    const redriven = [messageId];
     figures("dead-letter", {
       receives_before_dlq: receives,
       in_dlq: true,
