@@ -8,7 +8,17 @@ import tseslint from "typescript-eslint";
  * a rule sees the same types `npm run typecheck` does.
  */
 export default tseslint.config(
-  { ignores: ["node_modules/", ".reelmesh/", ".wrangler/", "**/dist/", "coverage/", "gpu-functions/reference-model/build/", "edge/worker-configuration.d.ts"] },
+  {
+    ignores: [
+      "node_modules/",
+      ".reelmesh/",
+      ".wrangler/",
+      "**/dist/",
+      "coverage/",
+      "gpu-functions/reference-model/build/",
+      "edge/worker-configuration.d.ts",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

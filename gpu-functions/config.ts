@@ -70,6 +70,19 @@ const WorkerConfigSchema = z.object({
   REELMESH_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** A module whose default export is a SafetyHook (gpu-functions/safety/hook.ts); none by default. */
   REELMESH_SAFETY_HOOK: z.string().optional(),
+  /**
+   * How long an event the edge must not miss (a chunk, the end of the job) is retried before the
+   * attempt gives up and its message is retried: by default as long as the edge waits for the job
+   * (its REELMESH_JOB_TIMEOUT_S). The pause between tries doubles up to REELMESH_EVENT_BACKOFF_MAX_S.
+   */
+  REELMESH_EVENT_RETRY_S: z.coerce
+    .number()
+    .min(1)
+    .max(86_400)
+    .default(6 * 3600),
+  REELMESH_EVENT_BACKOFF_MAX_S: z.coerce.number().min(0.1).max(300).default(5),
+  /** Tries of one S3 call (5xx, throttling, a reset connection are retried with backoff and jitter). */
+  REELMESH_S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   /** H.264 encoder: libx264 (CPU) or h264_nvenc (GPU images whose FFmpeg and driver have it). */
   REELMESH_VIDEO_CODEC: z.enum(["libx264", "h264_nvenc"]).default("libx264"),
 });

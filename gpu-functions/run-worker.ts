@@ -1,4 +1,5 @@
 import type { Worker } from "node:worker_threads";
+import { z } from "zod";
 import { loadConfig } from "./config.ts";
 import { DenoiseBatcher } from "./engine/batcher.ts";
 import { loadModel } from "./engine/model.ts";
@@ -18,6 +19,16 @@ import { ensureReferenceModel } from "./reference-model/ensure.ts";
  */
 /** A drain that overruns its bound (a hung upload) still ends; its messages return after their visibility timeout. */
 const DRAIN_OVERRUN_GRACE_MS = 5_000;
+
+/** What a malformed message must still say for its job to be told it failed. */
+const NamedJobSchema = z.object({ job_id: z.string().min(1).max(64), events_url: z.url() });
+const parseOrNull = (body: string): unknown => {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return null;
+  }
+};
 
 export async function runWorker(ortThread: Worker): Promise<never> {
   const config = loadConfig();
@@ -78,7 +89,7 @@ export async function runWorker(ortThread: Worker): Promise<never> {
   ]);
   const endpoint = config.AWS_ENDPOINT_URL;
   const sqs = new SQSClient({ region: config.AWS_REGION, ...(endpoint ? { endpoint } : {}) });
-  const s3 = s3Client(config.AWS_REGION, endpoint);
+  const s3 = s3Client(config.AWS_REGION, endpoint, config.REELMESH_S3_MAX_ATTEMPTS);
   // Credentials resolved now (the task role's, on ECS), and Node's HTTP client for events (which
   // loads on the first fetch) made ready, rather than on the first job's critical path.
   await fetch("data:,");
@@ -99,6 +110,8 @@ export async function runWorker(ortThread: Worker): Promise<never> {
     ffmpegPath: config.FFMPEG_PATH,
     videoCodec: config.REELMESH_VIDEO_CODEC,
     drain,
+    eventRetryMs: config.REELMESH_EVENT_RETRY_S * 1000,
+    eventBackoffMaxMs: config.REELMESH_EVENT_BACKOFF_MAX_S * 1000,
     log,
   };
 
@@ -113,11 +126,21 @@ export async function runWorker(ortThread: Worker): Promise<never> {
     releaseVisibilityS: config.REELMESH_DRAIN_VISIBILITY_S,
     protection,
     log,
-    async handle(job, { attempt, lastAttempt }) {
+    async onInvalid(body, { lastAttempt }) {
+      // Its next receive dead-letters it: the job it names (if any) fails now, refunded, its webhook sent.
+      const named = lastAttempt ? NamedJobSchema.safeParse(parseOrNull(body)) : null;
+      if (named?.success)
+        await reportFailure(named.data, deps, "invalid_job_message", "the job message is malformed; it was dead-lettered");
+    },
+    async handle(job, { attempt, lastAttempt, messageId }) {
       if (drain.begun) return "release";
       log("job started", { job_id: job.job_id, tier: job.tier, attempt, chunks: job.num_chunks, steps: job.steps });
       try {
-        const r = await runJob(job, deps);
+        const r = await runJob(job, deps, messageId);
+        // Told to stop before computing: owned by another run (back off), or for nobody (settled).
+        if (r.backOffS !== null) return { releaseAfterS: r.backOffS };
+        if (r.overtaken) return "leave";
+        if (r.dropped) return "done";
         const tier = { tier: job.tier };
         metrics.add("reelmesh_jobs_total", 1, { ...tier, outcome: r.handedBack ? "handed_back" : r.canceled ? "canceled" : "succeeded" });
         metrics.add("reelmesh_gpu_seconds_total", (r.textEncoderMs + r.denoiseMs + r.decodeMs) / 1000, tier);
@@ -144,8 +167,8 @@ export async function runWorker(ortThread: Worker): Promise<never> {
         // Draining: another worker retries it now rather than after the retry delay.
         if (!permanent && drain.begun) return "release";
         if (permanent || lastAttempt) {
-          await reportFailure(job, deps, code, (err as Error).message);
-          return "done";
+          // Deleted only once the edge has the failure; else left to be retried (or dead-lettered).
+          return (await reportFailure(job, deps, code, (err as Error).message)) ? "done" : "retry";
         }
         return "retry";
       }

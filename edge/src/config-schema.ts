@@ -54,6 +54,16 @@ export const EdgeConfigSchema = z
       .int()
       .min(1)
       .default(6 * 3600),
+    /**
+     * A running job belongs to one worker run (the lease granted in the answer to `started`), renewed
+     * by each of its events; silent this long, it may be taken over by another delivery of the job.
+     */
+    REELMESH_LEASE_S: z.coerce.number().int().min(1).max(3600).default(8),
+    /**
+     * A job with no event for this long is reconciled from its S3 manifest, on a read and by its
+     * alarm (lost events repaired: chunks, and a completion the worker could not deliver).
+     */
+    REELMESH_RECONCILE_S: z.coerce.number().int().min(1).max(3600).default(20),
   })
   .superRefine((c, ctx) => {
     if (c.REELMESH_ENV !== "production") return;

@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { Ledger } from "../src/billing/ledger.ts";
 import type { JobObject } from "../src/jobs/job-object.ts";
 import { describe, expect, it } from "vitest";
-import { call, cfg, postEvent, stored } from "./support.ts";
+import { call, cfg, chunkEvent, postEvent, stored } from "./support.ts";
 
 /**
  * Pay-per-call billing inside workerd: prices known in advance, one ledger per
@@ -73,7 +73,16 @@ describe("the ledger", () => {
     const bad = await (await create(a.api_key, { prompt: "a blue square" })).json<{ id: string }>();
     expect(await ledgerOf(a.id).balance()).toBe(80);
     const usage = { gpu_s: 1, encode_s: 0.1, bytes_stored: 10 };
-    const completed = { type: "completed", job_id: ok.id, usage, total_chunks: 1, content: { key: `videos/${ok.id}/video.mp4`, bytes: 9 } };
+    // Every chunk first: a job is never succeeded with chunks missing.
+    const { total_chunks: total } = await (await call(`/v1/videos/${ok.id}`, { key: a.api_key })).json<{ total_chunks: number }>();
+    for (let k = 0; k < total; k++) await postEvent(chunkEvent(ok.id, k, total));
+    const completed = {
+      type: "completed",
+      job_id: ok.id,
+      usage,
+      total_chunks: total,
+      content: { key: `videos/${ok.id}/video.mp4`, bytes: 9 },
+    };
     await postEvent(completed);
     await postEvent(completed);
     await postEvent({ type: "failed", job_id: ok.id, error: { code: "late", message: "after success" }, retryable: false });

@@ -89,7 +89,7 @@ describe("the worker is told to stop", () => {
     await call(`/v1/videos/${job.id}`, { key });
     await jobs().get(jobs().idFromName(job.id)).fail("expired", "The job did not finish in time; nothing was charged.");
     const answer = await (await postEvent(chunkEvent(job.id, 0, 2))).json<{ applied: boolean; stop: boolean }>();
-    expect(answer).toEqual({ applied: false, stop: true });
+    expect(answer).toMatchObject({ applied: false, stop: true });
     expect((await (await call(`/v1/videos/${job.id}`, { key })).json<View>()).status).toBe("failed");
   });
 

@@ -22,15 +22,27 @@ export interface ConsumerOptions {
   maxJobs: number;
   /** Jobs run at once (default 1). */
   concurrency?: number;
-  /** Visibility given to a message handed back by a drain (default 0: receivable at once). */
+  /**
+   * Visibility given to a message handed back by a drain, or left for the dead-letter queue
+   * (default 0: receivable at once; the local emulator needs 1, docs/worker.md).
+   */
   releaseVisibilityS?: number;
+  /**
+   * A message that is not a job (malformed): called on each receive before it is left for the
+   * DLQ, with whether this is its last receive (the next one dead-letters it).
+   */
+  onInvalid?(body: string, meta: { attempt: number; lastAttempt: boolean }): Promise<void>;
   protection?: ScaleInGuard | null;
   log: Logger;
-  /** "done": delete the message; "retry": SQS redelivers it later; "release": hand it back now. */
-  handle(job: JobMessage, meta: { attempt: number; lastAttempt: boolean }): Promise<JobOutcome>;
+  /**
+   * "done": delete the message; "retry": SQS redelivers it later; "release": hand it back now;
+   * `{ releaseAfterS }`: hand it back, receivable after that long (another run owns the job);
+   * "leave": touch it no more (another worker holds it now).
+   */
+  handle(job: JobMessage, meta: { attempt: number; lastAttempt: boolean; messageId?: string }): Promise<JobOutcome>;
 }
 
-export type JobOutcome = "done" | "retry" | "release";
+export type JobOutcome = "done" | "retry" | "release" | "leave" | { releaseAfterS: number };
 
 /** Long-poll wait on the standard queue when an economy queue must also be checked. */
 const STANDARD_WAIT_S = 2;
@@ -125,8 +137,18 @@ export class Consumer {
       job = JobMessageSchema.parse(JSON.parse(message.Body ?? ""));
     } catch (err) {
       // Not a job this worker understands: leave it for the DLQ (kept for inspection, not lost).
-      log("invalid job message", { message_id: message.MessageId, attempt, error: (err as Error).message.slice(0, 500) });
-      await this.setVisibility(queueUrl, receipt, 0);
+      // Not at visibility 0 where the queue cannot take it (fauxqs 2.4.1 loses such a message).
+      const lastAttempt = attempt >= this.opts.maxAttempts;
+      log("invalid job message", {
+        message_id: message.MessageId,
+        attempt,
+        last_attempt: lastAttempt,
+        error: (err as Error).message.slice(0, 500),
+      });
+      await this.opts
+        .onInvalid?.(message.Body ?? "", { attempt, lastAttempt })
+        .catch((e: unknown) => log("invalid message report failed", { message_id: message.MessageId, error: (e as Error).message }));
+      await this.setVisibility(queueUrl, receipt, this.opts.releaseVisibilityS ?? 0);
       return;
     }
     // The last heartbeat is awaited before the message's fate is set, so a late one cannot
@@ -141,7 +163,11 @@ export class Consumer {
     );
     let outcome: JobOutcome;
     try {
-      outcome = await this.opts.handle(job, { attempt, lastAttempt: attempt >= this.opts.maxAttempts });
+      outcome = await this.opts.handle(job, {
+        attempt,
+        lastAttempt: attempt >= this.opts.maxAttempts,
+        ...(message.MessageId ? { messageId: message.MessageId } : {}),
+      });
     } catch (err) {
       log("job handler threw", { job_id: job.job_id, error: (err as Error).message });
       outcome = "retry";
@@ -150,10 +176,12 @@ export class Consumer {
       await beat;
     }
     this.jobsHandled++;
+    if (outcome === "leave") return;
     if (outcome === "done") {
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
-    } else if (outcome === "release") {
-      const visibility = this.opts.releaseVisibilityS ?? 0;
+    } else if (outcome === "release" || typeof outcome === "object") {
+      const floor = this.opts.releaseVisibilityS ?? 0;
+      const visibility = typeof outcome === "object" ? Math.max(floor, outcome.releaseAfterS) : floor;
       if (await this.setVisibility(queueUrl, receipt, visibility)) log("job released", { job_id: job.job_id, visibility_s: visibility });
     } else {
       await this.setVisibility(queueUrl, receipt, RETRY_DELAY_S);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { JobMessage } from "../../shared/schemas/job-message.ts";
 import { finalMp4, posterJpeg } from "../encoder/finalize.ts";
@@ -7,7 +8,7 @@ import type { DenoiseBatcher } from "../engine/batcher.ts";
 import type { LoadedModel } from "../engine/model.ts";
 import { compatibleSchedulers } from "../engine/scheduler.ts";
 import { generate, type GenerateStats } from "../engine/pipeline.ts";
-import { EventSender } from "../events/client.ts";
+import { EventSender, type StopReason } from "../events/client.ts";
 import type { Logger } from "../log.ts";
 import { JobOutput } from "../storage/output.ts";
 import { ChunkClock, watchDrain, type Drain } from "./drain.ts";
@@ -31,6 +32,9 @@ export interface JobDeps {
   safety?: SafetyHook | null;
   /** The worker's drain: when it begins, the job stops at a chunk boundary (or sooner) and is handed back. */
   drain?: Drain;
+  /** How long an event the edge must not miss is retried (REELMESH_EVENT_RETRY_S), and the longest pause between tries. */
+  eventRetryMs?: number;
+  eventBackoffMaxMs?: number;
   log: Logger;
 }
 
@@ -51,6 +55,19 @@ export interface JobResult {
    * to resume from, and nothing was reported to the edge as the end of the job.
    */
   handedBack: boolean;
+  /**
+   * Stopped for nobody: the edge does not know the job (`unknown`), it has ended (`ended`, a cancel
+   * before it started included), or this message duplicates the one another run carries the job
+   * with (`duplicate`). Nothing more was written; the message is settled (deleted).
+   */
+  dropped: Exclude<StopReason, "canceled" | "not_owner"> | null;
+  /** Another run owns the job (a duplicate delivery): hand the message back for this many seconds, computing nothing. */
+  backOffS: number | null;
+  /**
+   * Another run took the job over mid-run (its message was redelivered to it): this run's receipt
+   * is stale, and its message is left alone (deleting it could delete the new owner's).
+   */
+  overtaken: boolean;
 }
 
 /** Chunks allowed between "decoded" and "stored"; bounds memory if S3 is slow. */
@@ -66,7 +83,8 @@ export class JobError extends Error {
   }
 }
 
-export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult> {
+/** `messageId`: the SQS message that delivered the job (the edge's lease compares it). */
+export async function runJob(job: JobMessage, deps: JobDeps, messageId?: string): Promise<JobResult> {
   const started = performance.now();
   const m = deps.model.manifest;
   if (job.width !== m.resolution.width || job.height !== m.resolution.height) {
@@ -94,14 +112,60 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
   }
   if (deps.drain?.begun) return { ...emptyResult(), handedBack: true };
   const canceled = new AbortController();
+  let stopReason: StopReason | null = null;
+  let backOffS: number | null = null;
   const events = new EventSender({
     url: job.events_url,
     secret: deps.eventsSecret,
     jobId: job.job_id,
     workerId: deps.workerId,
+    run: randomUUID(),
+    ...(messageId ? { message: messageId } : {}),
     log: deps.log,
-    onStop: () => canceled.abort(),
+    ...(deps.eventRetryMs !== undefined ? { retryWindowMs: deps.eventRetryMs } : {}),
+    ...(deps.eventBackoffMaxMs !== undefined ? { maxBackoffMs: deps.eventBackoffMaxMs } : {}),
+    onStop: (reason, answer) => {
+      stopReason ??= reason;
+      if (reason === "not_owner") backOffS = answer.retry_after_s ?? 1;
+      canceled.abort();
+    },
   });
+  // Nothing is computed before the edge knows the job and grants this run its lease (issue 15):
+  // no GPU time for a job nobody waits for, nor for a second delivery of one that runs elsewhere.
+  const start = await events.send({ type: "started" });
+  if (start.outcome === "undelivered") throw new JobError("edge_unreachable", "the edge did not take the started event", true);
+  if (start.outcome === "refused") throw new JobError("event_refused", `the edge refused the started event (${start.status})`, false);
+  if (stopReason) return settleEarly(job, deps, stopReason, backOffS);
+  const leaseS = start.outcome === "taken" ? start.answer.lease_s : undefined;
+  const heartbeat = leaseS ? setInterval(() => void events.notify({ type: "heartbeat" }), (leaseS * 1000) / LEASE_HEARTBEATS) : undefined;
+  try {
+    return await runOwned(job, deps, events, canceled, () => ({ stopReason, backOffS }), started);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/** A job the edge told this run not to do: nothing written; the message settled or handed back. */
+function settleEarly(job: JobMessage, deps: JobDeps, reason: StopReason, backOffS: number | null): JobResult {
+  deps.log(reason === "not_owner" ? "job owned elsewhere" : "job dropped", {
+    job_id: job.job_id,
+    reason,
+    ...(backOffS !== null ? { retry_after_s: backOffS } : {}),
+  });
+  if (reason === "not_owner") return { ...emptyResult(), backOffS: backOffS ?? 1 };
+  return { ...emptyResult(), dropped: reason === "canceled" ? "ended" : reason };
+}
+
+async function runOwned(
+  job: JobMessage,
+  deps: JobDeps,
+  events: EventSender,
+  canceled: AbortController,
+  stopped: () => { stopReason: StopReason | null; backOffS: number | null },
+  started: number,
+): Promise<JobResult> {
+  const m = deps.model.manifest;
+  const framesPerChunk = (m.latent.frames - m.conditioning_frames) * m.vae.temporal_factor;
   const output = await JobOutput.open(deps.s3, {
     jobId: job.job_id,
     bucket: job.output.bucket,
@@ -123,7 +187,6 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
       if (!tail) throw new JobError("resume_state_missing", `chunk ${from - 1} is committed but its tail latents are not stored`, false);
     }
   }
-  void events.send({ type: "started" });
   if (from > 0) {
     // The previous attempt may have died between committing a chunk and announcing it: say
     // again what S3 holds (the edge applies each chunk once).
@@ -160,7 +223,7 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     const now = performance.now();
     if (now - lastProgress < PROGRESS_INTERVAL_MS && step < steps) return;
     lastProgress = now;
-    void events.send({ type: "progress", chunk, step, steps });
+    void events.notify({ type: "progress", chunk, step, steps });
   };
 
   try {
@@ -233,7 +296,9 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
             upload_ms: Math.round(performance.now() - t0),
             bytes: seg.media.length,
           });
-          await events.send({ type: "chunk", chunk: manifestChunk, init, codecs: seg.codecs, total_chunks: job.num_chunks });
+          // Not awaited: the manifest is the truth, and an edge that is unreachable for a while must not
+          // stall the GPU. The event waits in order, retried; `completed` goes only after it.
+          void events.send({ type: "chunk", chunk: manifestChunk, init, codecs: seg.codecs, total_chunks: job.num_chunks });
         })();
         // Marked handled now; the rejection still surfaces where it is awaited below.
         stored.catch(() => {});
@@ -249,6 +314,15 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     drain?.dispose();
   }
   await poster;
+  const { stopReason, backOffS } = stopped();
+  if (stopReason && stopReason !== "canceled") {
+    // Unknown, ended, or owned by another run: write nothing more; this run's message is settled.
+    if (stopReason === "not_owner") {
+      deps.log("job taken over", { job_id: job.job_id, committed: output.committedChunks() });
+      return { ...result, overtaken: true, wallMs: performance.now() - started };
+    }
+    return { ...settleEarly(job, deps, stopReason, backOffS), wallMs: performance.now() - started };
+  }
   if (canceled.signal.aborted) {
     // Canceled: what was committed stays (and is charged for); no final MP4.
     const chunks = output.committedChunks();
@@ -291,7 +365,13 @@ export async function runJob(job: JobMessage, deps: JobDeps): Promise<JobResult>
     gpu_s: round3((result.textEncoderMs + result.denoiseMs + result.decodeMs) / 1000),
     encode_s: round3(result.encodeMs / 1000),
   });
-  await events.send({ type: "completed", usage, total_chunks: job.num_chunks, content });
+  // The message is deleted only once the edge has the terminal event (issue 15); the chunk events
+  // queued before it go first. Undelivered, the message is retried, and the next attempt finds every
+  // chunk in S3 and says so again (the edge's alarm reconciles from the manifest meanwhile).
+  const done = await events.send({ type: "completed", usage, total_chunks: job.num_chunks, content });
+  if (done.outcome === "unknown") return { ...result, dropped: "unknown", wallMs: performance.now() - started };
+  if (done.outcome !== "taken")
+    throw new JobError("completion_undelivered", `the edge has not taken the completed event (${done.outcome})`, true);
   result.wallMs = performance.now() - started;
   return result;
 }
@@ -309,27 +389,37 @@ function emptyResult(): JobResult {
     bytesStored: 0,
     canceled: false,
     handedBack: false,
+    dropped: null,
+    backOffS: null,
+    overtaken: false,
   };
 }
+
+/** Heartbeats per lease: the edge's lease survives two lost in a row. */
+const LEASE_HEARTBEATS = 3;
 
 /** Progress events at most this often (and always at a chunk's last step). */
 const PROGRESS_INTERVAL_MS = 500;
 
 /** Reports a job that will not be retried. */
 export async function reportFailure(
-  job: JobMessage,
-  deps: Pick<JobDeps, "eventsSecret" | "workerId" | "log">,
+  job: Pick<JobMessage, "job_id" | "events_url">,
+  deps: Pick<JobDeps, "eventsSecret" | "workerId" | "log" | "eventRetryMs" | "eventBackoffMaxMs">,
   code: string,
   message: string,
-): Promise<void> {
+): Promise<boolean> {
   const events = new EventSender({
     url: job.events_url,
     secret: deps.eventsSecret,
     jobId: job.job_id,
     workerId: deps.workerId,
     log: deps.log,
+    ...(deps.eventRetryMs !== undefined ? { retryWindowMs: deps.eventRetryMs } : {}),
+    ...(deps.eventBackoffMaxMs !== undefined ? { maxBackoffMs: deps.eventBackoffMaxMs } : {}),
   });
-  await events.send({ type: "failed", error: { code, message }, retryable: false });
+  const d = await events.send({ type: "failed", error: { code, message }, retryable: false });
+  // A job the edge does not know has nobody to tell: settled all the same.
+  return d.outcome === "taken" || d.outcome === "unknown";
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;

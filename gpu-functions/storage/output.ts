@@ -9,9 +9,15 @@ import { MANIFEST_VERSION, ManifestSchema, type Manifest, type ManifestChunk, ty
  */
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-export function s3Client(region: string, endpoint?: string): S3Client {
+/**
+ * The SDK's standard retry mode retries 5xx, throttling (503 SlowDown) and connection resets with
+ * exponential backoff and full jitter; its default of 3 tries loses a job's write now and then when
+ * one call in five fails, so the worker allows more (REELMESH_S3_MAX_ATTEMPTS). 4xx such as
+ * AccessDenied fail at once.
+ */
+export function s3Client(region: string, endpoint?: string, maxAttempts = 8): S3Client {
   // Path-style addressing: the local emulator has no per-bucket host names.
-  return new S3Client({ region, ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
+  return new S3Client({ region, maxAttempts, retryMode: "standard", ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
 }
 
 export interface OutputInfo {

@@ -41,6 +41,8 @@ export interface StackOptions {
   workers?: number;
   /** Extra environment for the GPU functions (e.g. REELMESH_MAX_JOBS). */
   workerEnv?: Record<string, string>;
+  /** Extra settings for the edge (e.g. REELMESH_RECONCILE_S in the chaos suite). */
+  edgeEnv?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -58,6 +60,8 @@ export interface Stack {
    * drains and exits, and is not replaced. Resolves with its exit code and the time it took.
    */
   drainWorker(i: number): Promise<{ code: number | string; ms: number }>;
+  /** Starts one more GPU function (e.g. after a test queued messages with none running); resolves when it is ready. */
+  addWorker(): Promise<Child>;
   stop(): Promise<void>;
 }
 
@@ -156,6 +160,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       // Local only: webhooks may go to http:// and private addresses (a receiver on this machine).
       REELMESH_ENV: "development",
       REELMESH_RETENTION_S: process.env.REELMESH_RETENTION_S ?? String(7 * 24 * 3600),
+      ...opts.edgeEnv,
     };
     await writeFile(
       edgeEnvFile,
@@ -212,8 +217,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           ...awsEnv,
           REELMESH_WORKER_ID: `local-gpu-${i}`,
           // fauxqs loses a message whose visibility is set to 0 (docs/worker.md): a drained job
-          // is handed back with 1 s here; 0 is right on SQS.
+          // or a malformed message is handed back with 1 s here; 0 is right on SQS.
           REELMESH_DRAIN_VISIBILITY_S: "1",
+          // A dead worker's job resumes elsewhere within seconds (heartbeat every ~3 s): docs/worker.md.
+          REELMESH_VISIBILITY_TIMEOUT_S: "10",
           ...opts.workerEnv,
         },
         cwd: ROOT,
@@ -265,9 +272,26 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       );
     for (let i = 0; i < (opts.workers ?? 1); i++) spawnWorker(i);
     await Promise.all(workers.map((w) => waitForLine(w, /"worker ready"/, WORKER_BOOT_TIMEOUT_MS)));
+    const addWorker = async () => {
+      const worker = spawnWorker(workers.length);
+      await waitForLine(worker, /"worker ready"/, WORKER_BOOT_TIMEOUT_MS);
+      await writeStackJson();
+      return worker;
+    };
 
     await writeStackJson();
-    return { edgeUrl, devKey: secrets.devKey, adminToken: secrets.adminToken, aws, resources, stateDir, workers, drainWorker, stop };
+    return {
+      edgeUrl,
+      devKey: secrets.devKey,
+      adminToken: secrets.adminToken,
+      aws,
+      resources,
+      stateDir,
+      workers,
+      drainWorker,
+      addWorker,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

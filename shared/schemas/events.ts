@@ -6,6 +6,16 @@ const base = {
   worker_id: z.string().min(1),
   /** Worker clock, ISO 8601; the edge orders nothing by it, it is for diagnosis. */
   at: z.iso.datetime(),
+  /**
+   * One attempt of the job on one worker (random per attempt). The job's Durable Object leases the
+   * job to one run at a time (edge/src/jobs/lease.ts); events without it are not leased.
+   */
+  run: z.string().min(1).max(64).optional(),
+  /**
+   * The SQS message id the run was delivered (the lease tells a redelivery of the owner's message,
+   * which takes over, from a duplicate message, which is dropped).
+   */
+  message: z.string().min(1).max(128).optional(),
 };
 
 /**
@@ -14,6 +24,8 @@ const base = {
  */
 export const WorkerEventSchema = z.discriminatedUnion("type", [
   z.object({ ...base, type: z.literal("started") }),
+  /** The run is alive: renews its lease while nothing else is said (finalizing, an edge that was unreachable). */
+  z.object({ ...base, type: z.literal("heartbeat") }),
   z.object({
     ...base,
     type: z.literal("progress"),

@@ -10,7 +10,10 @@ import { jobStub } from "./videos.ts";
 /**
  * `POST /internal/events`: signed calls from GPU functions (shared/signing.ts). The
  * signature is checked over the raw body before anything is parsed; events are applied
- * idempotently by the job's Durable Object.
+ * idempotently by the job's Durable Object. The answer tells the worker whether to stop and why
+ * (`canceled`, `ended`, `not_owner` with `retry_after_s`) and how long its lease lasts (`lease_s`);
+ * 404 means the job is unknown (the worker drops it), 409 `chunks_missing` that a `completed`
+ * came before S3 held every chunk.
  */
 export const events = new Hono<{ Bindings: Env }>();
 
@@ -32,5 +35,15 @@ events.post("/events", async (c) => {
   if (!JOB_ID_PATTERN.test(event.job_id)) throw new ApiError(404, "video_not_found", "Video not found", `No video ${event.job_id}.`);
   const result = await jobStub(c.env, event.job_id).apply(event);
   if (!result.found) throw new ApiError(404, "video_not_found", "Video not found", `No video ${event.job_id}.`);
-  return c.json({ applied: result.applied, stop: result.stop });
+  if (result.missing) {
+    // Never `succeeded` with a hole in the playlist: the worker retries once its chunks are in S3.
+    throw new ApiError(
+      409,
+      "chunks_missing",
+      "Chunks missing",
+      `Chunks ${result.missing.join(", ")} are neither reported nor in the manifest.`,
+    );
+  }
+  const { found: _found, ...answer } = result;
+  return c.json(answer);
 });

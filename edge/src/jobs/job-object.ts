@@ -5,7 +5,9 @@ import { costShard } from "../billing/costs.ts";
 import { chargeFor, costEntry } from "./charge.ts";
 import { chunkEvent, completedData, Feed, firstEntries, progressEvent, type FeedType } from "./feed.ts";
 import { Followers } from "./followers.ts";
+import { claimLease } from "./lease.ts";
 import { applyEvent, isTerminal, type JobRecord } from "./record.ts";
+import { lostEvents, missingChunks, readManifest } from "./reconcile.ts";
 import { publicError } from "./public-error.ts";
 import { deleteOutputs, expiryAt, markExpired, retentionDeadline, timeoutAt } from "./retention.ts";
 import { WebhookOutbox } from "./webhook-outbox.ts";
@@ -20,14 +22,37 @@ import { WebhookOutbox } from "./webhook-outbox.ts";
  *   survives restarts and evictions);
  * - the jobs that joined its run (followers.ts), told everything that happens to it;
  * - the retention deadline (retention.ts): at `expires_at` the alarm deletes the outputs from
- *   S3 and the job answers 410 from then on.
+ *   S3 and the job answers 410 from then on;
+ * - the lease (lease.ts): one worker run owns a running job;
+ * - reconciliation (reconcile.ts): a job whose events stalled is repaired from its S3 manifest, on
+ *   a read and by the alarm, and a `completed` that arrives with chunks missing is checked there.
  */
 const KEY = "job";
+
+/** What a worker is told in the answer to its event. */
+export interface ApplyResult {
+  found: boolean;
+  applied: boolean;
+  /**
+   * Stop between steps: the job was canceled (`canceled`), has ended (`ended`), another run owns it
+   * (`not_owner`: retry after `retry_after_s`), or this run's message duplicates the owner's (`duplicate`: drop it).
+   */
+  stop: boolean;
+  reason?: "canceled" | "ended" | "not_owner" | "duplicate";
+  /** `not_owner`: when the owner's lease runs out unless renewed. */
+  retry_after_s?: number;
+  /** How long the lease lasts without an event: the owner sends one (a heartbeat) well within it. */
+  lease_s?: number;
+  /** A `completed` refused because these chunks are neither in the record nor in the S3 manifest. */
+  missing?: number[];
+}
 
 export class JobObject extends DurableObject<Env> {
   private readonly feed = new Feed(this.ctx.storage);
   private readonly outbox = new WebhookOutbox(this.ctx.storage, this.env);
   private readonly followers = new Followers(this.ctx.storage, this.env);
+  /** When this instance last read the manifest (epoch ms): reads of a stalled job check it at most once per interval. */
+  private reconciledAt = 0;
 
   /** Stores a new job; a second create with the same id returns the existing one. */
   async create(record: JobRecord): Promise<JobRecord> {
@@ -58,7 +83,7 @@ export class JobObject extends DurableObject<Env> {
 
   /** Bytes of this job's media the edge served (counted after each response). */
   async addServed(bytes: number): Promise<void> {
-    const job = await this.get();
+    const job = await this.load();
     if (!job) return;
     job.bytes_served += bytes;
     await this.ctx.storage.put(KEY, job);
@@ -70,12 +95,12 @@ export class JobObject extends DurableObject<Env> {
    */
   async addFollower(id: string): Promise<JobRecord | null> {
     await this.followers.add(id);
-    return this.get();
+    return this.load();
   }
 
   /** A joined job catches up with its leader's state so far (monotonic, like events). */
   async syncFrom(leader: JobRecord | null): Promise<void> {
-    const job = await this.get();
+    const job = await this.load();
     if (!job || !leader || isTerminal(job.status)) return;
     if (leader.status !== "queued" && job.status === "queued") {
       job.status = "running";
@@ -105,34 +130,102 @@ export class JobObject extends DurableObject<Env> {
     if (isTerminal(job.status)) await this.finished(job);
   }
 
-  async get(): Promise<JobRecord | null> {
+  private async load(): Promise<JobRecord | null> {
     return (await this.ctx.storage.get<JobRecord>(KEY)) ?? null;
   }
 
-  async apply(event: WorkerEvent): Promise<{ found: boolean; applied: boolean; stop: boolean }> {
-    const job = await this.ctx.storage.get<JobRecord>(KEY);
+  /** A client's read: a job whose events have stalled is reconciled from S3 first. */
+  async get(): Promise<JobRecord | null> {
+    const job = await this.load();
+    if (!job || !this.stalled(job, Date.now())) return job;
+    await this.reconcile();
+    return this.load();
+  }
+
+  /** Unfinished, its own run (followers hear from their leader), and silent for REELMESH_RECONCILE_S. */
+  private stalled(job: JobRecord, now: number): boolean {
+    if (isTerminal(job.status) || job.follows) return false;
+    const interval = edgeConfig(this.env).REELMESH_RECONCILE_S * 1000;
+    return now - Date.parse(job.updated_at) >= interval && now - this.reconciledAt >= interval;
+  }
+
+  /** Applies the events the S3 manifest shows were lost (reconcile.ts). */
+  private async reconcile(): Promise<void> {
+    this.reconciledAt = Date.now();
+    const before = await this.load();
+    if (!before || isTerminal(before.status) || before.follows) return;
+    let manifest;
+    try {
+      manifest = await readManifest(edgeConfig(this.env), before);
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "reconcile failed", job_id: before.id, error: (err as Error).message }));
+      return;
+    }
+    if (!manifest) return;
+    // The read was an outgoing call: the events are computed from the record as it is now.
+    const job = await this.load();
+    if (!job) return;
+    const events = lostEvents(job, manifest);
+    if (events.length > 0) console.log(JSON.stringify({ msg: "reconciled from S3", job_id: job.id, events: events.map((e) => e.type) }));
+    for (const event of events) await this.applyNow(event);
+  }
+
+  async apply(event: WorkerEvent): Promise<ApplyResult> {
+    const job = await this.load();
+    if (!job) return { found: false, applied: false, stop: false };
+    if (event.type === "completed" && !isTerminal(job.status) && missingChunks(job).length > 0) {
+      // Chunk events were lost on the way: what S3 holds decides (for a job that joined another's
+      // run, what its leader holds: forwarded events are not retried).
+      if (job.follows) await this.syncFrom(await this.env.JOBS.get(this.env.JOBS.idFromName(job.follows)).get());
+      else await this.reconcile();
+      const now = await this.load();
+      const missing = now && !isTerminal(now.status) ? missingChunks(now) : [];
+      if (missing.length > 0) return { found: true, applied: false, stop: false, missing };
+    }
+    return this.applyNow(event);
+  }
+
+  private async applyNow(event: WorkerEvent): Promise<ApplyResult> {
+    const job = await this.load();
     if (!job) return { found: false, applied: false, stop: false };
     // Told to the worker with every answer: stop between steps when the job was asked to cancel
     // or has ended any other way (expired, failed at the edge), unless jobs that joined it still
     // want its run: a leader's own cancel ends only the leader.
-    const stop = job.cancel_requested || (isTerminal(job.status) && (await this.followers.list()).length === 0);
+    const ended = isTerminal(job.status) && (await this.followers.list()).length === 0;
+    const stop = job.cancel_requested || ended;
+    const reason: ApplyResult["reason"] = job.cancel_requested ? "canceled" : ended ? "ended" : undefined;
+    const cfg = edgeConfig(this.env);
+    const lease = isTerminal(job.status) ? ({ owner: true } as const) : claimLease(job, event, Date.now(), cfg.REELMESH_LEASE_S);
+    if (!lease.owner) {
+      return {
+        found: true,
+        applied: false,
+        stop: true,
+        reason: lease.duplicate ? "duplicate" : "not_owner",
+        retry_after_s: lease.retryAfterS,
+      };
+    }
+    const answer: Omit<ApplyResult, "applied"> = { found: true, stop, ...(reason ? { reason } : {}), lease_s: cfg.REELMESH_LEASE_S };
     const wasQueued = job.status === "queued";
     const hadChunk = event.type === "chunk" && job.chunks.some((c) => c.index === event.chunk.index);
     const applied = applyEvent(job, event, new Date().toISOString());
     // Read, change and write with no outgoing call in between: the input gate opens during one,
     // and a cancel or an alarm that ran meanwhile would be overwritten by this stale record.
-    if (applied) await this.ctx.storage.put(KEY, job);
+    if (applied || event.run) await this.ctx.storage.put(KEY, job);
     if (applied) await this.recordApplied(job, event, wasQueued, hadChunk);
     // Followers get the event whether or not it changed this job (their state may lag), after
     // this job has recorded it: a finished run is settled (and answers cache hits) first.
-    await this.followers.forward((stub, id) => stub.apply({ ...event, job_id: id }));
-    return { found: true, applied, stop };
+    // Without the run: a follower is not leased (its leader's runs may change).
+    const { run: _run, message: _message, ...forwarded } = event;
+    await this.followers.forward((stub, id) => stub.apply({ ...forwarded, job_id: id }));
+    return { ...answer, applied };
   }
 
   private async recordApplied(job: JobRecord, event: WorkerEvent, wasQueued: boolean, hadChunk: boolean): Promise<void> {
     if (wasQueued && job.status !== "queued") await this.feed.record({ type: "started", data: { worker_id: job.worker_id } });
     switch (event.type) {
       case "started":
+      case "heartbeat":
         break; // recorded above, for whichever event first moved the job out of the queue
       case "progress":
         await this.feed.record(progressEvent(event, job.total_chunks));
@@ -166,7 +259,7 @@ export class JobObject extends DurableObject<Env> {
    * others have joined keeps running for them; only this one ends.
    */
   async cancel(): Promise<JobRecord | null> {
-    const job = await this.get();
+    const job = await this.load();
     if (!job || isTerminal(job.status)) return job;
     const followers = await this.followers.list();
     if (job.status === "queued" || followers.length > 0 || job.follows) {
@@ -190,7 +283,7 @@ export class JobObject extends DurableObject<Env> {
 
   /** Whether the worker running this job should stop (answered with every event). */
   async shouldStop(): Promise<boolean> {
-    const job = await this.get();
+    const job = await this.load();
     return job !== null && job.cancel_requested;
   }
 
@@ -233,7 +326,7 @@ export class JobObject extends DurableObject<Env> {
 
   /** `GET …/events`: the event feed (feed.ts), for a job that exists. */
   override async fetch(request: Request): Promise<Response> {
-    const job = await this.get();
+    const job = await this.load();
     if (!job) return new Response("not found", { status: 404 });
     return this.feed.connect(request, isTerminal(job.status));
   }
@@ -241,23 +334,33 @@ export class JobObject extends DurableObject<Env> {
   // ---- the alarm: webhook deliveries, the run timeout, retention ----
 
   private async scheduleAlarm(): Promise<void> {
-    const job = await this.get();
+    const job = await this.load();
     const times = await this.outbox.dueTimes();
     const expiry = job ? expiryAt(job) : null;
     if (expiry !== null) times.push(expiry);
-    if (job && !isTerminal(job.status)) times.push(timeoutAt(job, edgeConfig(this.env)));
+    if (job && !isTerminal(job.status)) {
+      const cfg = edgeConfig(this.env);
+      times.push(timeoutAt(job, cfg));
+      // Its events may stall (a worker that cannot reach the edge): the manifest is checked then.
+      if (!job.follows) times.push(Math.max(Date.parse(job.updated_at), Date.now()) + cfg.REELMESH_RECONCILE_S * 1000);
+    }
     if (times.length === 0) return;
     await this.ctx.storage.setAlarm(Math.min(...times));
   }
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    const delivering = await this.get();
+    const delivering = await this.load();
     if (!delivering) return;
     await this.outbox.deliverDue(delivering, now);
     // Webhook deliveries are outgoing calls: read the record again rather than keep a copy.
-    const job = await this.get();
+    let job = await this.load();
     if (!job) return;
+    if (this.stalled(job, now) || (!isTerminal(job.status) && timeoutAt(job, edgeConfig(this.env)) <= now)) {
+      await this.reconcile();
+      job = await this.load();
+      if (!job) return;
+    }
     if (!isTerminal(job.status) && timeoutAt(job, edgeConfig(this.env)) <= now) {
       // Never finished: its message went to the dead-letter queue or its worker vanished.
       await this.fail("expired", "The job did not finish in time; nothing was charged.");
@@ -267,7 +370,7 @@ export class JobObject extends DurableObject<Env> {
     if (expiry !== null && expiry <= now) {
       // Deleting the outputs is outgoing too; then the flag is set on a fresh read.
       await deleteOutputs(job, edgeConfig(this.env));
-      const latest = await this.get();
+      const latest = await this.load();
       if (latest) await this.ctx.storage.put(KEY, markExpired(latest));
     }
     await this.scheduleAlarm();

@@ -14,6 +14,7 @@ const PUBLIC: Readonly<Record<string, string>> = {
   expired: "The job did not finish in time; nothing was charged.",
   enqueue_failed: "The job could not be queued; nothing was charged.",
   generation_failed: "The video could not be generated; nothing was charged.",
+  invalid_job_message: "The job could not be read by the video workers; nothing was charged.",
 };
 
 export function publicError(jobId: string, error: ErrorInfo): ErrorInfo {

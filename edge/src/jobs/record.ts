@@ -1,4 +1,5 @@
 import type { WorkerEvent } from "../../../shared/schemas/events.ts";
+import type { Lease } from "./lease.ts";
 import { publicError } from "./public-error.ts";
 import { outputKeys } from "../../../shared/layout.ts";
 import type { ErrorInfo, Usage } from "../../../shared/schemas/manifest.ts";
@@ -67,6 +68,8 @@ export interface JobRecord {
   charged: number | null;
   /** Bytes of its media served by the edge (cost to serve). */
   bytes_served: number;
+  /** The worker run that owns it while it runs (lease.ts); absent until one starts. */
+  lease?: Lease | null;
 }
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "canceled"]);
@@ -88,6 +91,7 @@ export function applyEvent(job: JobRecord, event: WorkerEvent, now: string): boo
   };
   switch (event.type) {
     case "started":
+    case "heartbeat":
       run();
       break;
     case "progress":
@@ -110,6 +114,8 @@ export function applyEvent(job: JobRecord, event: WorkerEvent, now: string): boo
       break;
     }
     case "completed":
+      // Never succeeded with a hole in its playlist: the job's object reconciles from S3 first.
+      if (contiguousChunks(job).length < job.total_chunks) return false;
       if (event.content.key !== outputKeys.content(job.output_prefix)) return refuse(job, event.type, event.content.key);
       run();
       job.status = "succeeded";
