@@ -36,7 +36,7 @@ function manifest(id: string, chunks: number[], status = "succeeded") {
 const putManifest = (id: string, body: unknown) => putObject(`videos/${id}/manifest.json`, new TextEncoder().encode(JSON.stringify(body)));
 
 async function playlistSegments(id: string): Promise<string[]> {
-  const res = await call(`/v1/videos/${id}/stream.m3u8`);
+  const res = await call(`/v1/videos/${id}/media.m3u8`);
   return new TextDecoder()
     .decode(await res.arrayBuffer())
     .split("\n")

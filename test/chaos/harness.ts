@@ -102,7 +102,7 @@ export class ChaosStack {
   }
 
   async playlistLength(id: string): Promise<number> {
-    const text = new TextDecoder().decode(await this.bytes(`/v1/videos/${id}/stream.m3u8`));
+    const text = new TextDecoder().decode(await this.bytes(`/v1/videos/${id}/media.m3u8`));
     return text.split("\n").filter((l) => l && !l.startsWith("#")).length;
   }
 
