@@ -170,40 +170,60 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       { mode: 0o600 },
     );
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
-    const edge = spawnChild({
-      name: "edge",
-      command: join(BIN, "wrangler"),
-      args: [
-        "dev",
-        "--config",
-        "edge/wrangler.jsonc",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        String(edgePort),
-        "--inspector-port",
-        String(await freePort()),
-        "--persist-to",
-        join(stateDir, "wrangler"),
-        "--env-file",
-        edgeEnvFile,
-        "--show-interactive-dev-session=false",
-        "--log-level",
-        "warn",
-      ],
-      // Offline: do not try to download the `Request.cf` sample (it only logs a failure).
-      env: {
-        ...process.env,
-        PATH: `${BIN}:${process.env.PATH ?? ""}`,
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        CI: "true",
-      },
-      cwd: ROOT,
-      onLine: log,
-    });
-    children.push(edge);
-    await waitForHttp(`${edgeUrl}/healthz`, edge, EDGE_BOOT_TIMEOUT_MS);
+    const startEdge = async (tail: string[]) =>
+      spawnChild({
+        name: "edge",
+        command: join(BIN, "wrangler"),
+        args: [
+          "dev",
+          "--config",
+          "edge/wrangler.jsonc",
+          "--ip",
+          "127.0.0.1",
+          "--port",
+          String(edgePort),
+          "--inspector-port",
+          String(await freePort()),
+          "--persist-to",
+          join(stateDir, "wrangler"),
+          "--env-file",
+          edgeEnvFile,
+          "--show-interactive-dev-session=false",
+          "--log-level",
+          "warn",
+        ],
+        // Offline: do not try to download the `Request.cf` sample (it only logs a failure).
+        env: {
+          ...process.env,
+          PATH: `${BIN}:${process.env.PATH ?? ""}`,
+          WRANGLER_SEND_METRICS: "false",
+          CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          CI: "true",
+        },
+        cwd: ROOT,
+        onLine: (line) => {
+          tail.push(line);
+          if (tail.length > 40) tail.shift();
+          log(line);
+        },
+      });
+    // A port picked free can be taken again before wrangler binds it (another stack stopping
+    // beside this one): an edge that fails to boot is started once more (a new inspector port),
+    // and a second failure reports its last lines.
+    let edge: Child | undefined;
+    for (let attempt = 1; !edge; attempt++) {
+      const tail: string[] = [];
+      const started = await startEdge(tail);
+      children.push(started);
+      try {
+        await waitForHttp(`${edgeUrl}/healthz`, started, EDGE_BOOT_TIMEOUT_MS);
+        edge = started;
+      } catch (err) {
+        await stopChild(started, EDGE_STOP_MS);
+        if (attempt >= 2) throw new Error(`${(err as Error).message}; its last lines:\n${tail.join("\n")}`);
+        log(`[stack] the edge exited while booting; starting it again: ${tail.slice(-3).join(" | ")}`);
+      }
+    }
 
     // A worker exits on purpose after REELMESH_MAX_JOBS (ONNX Runtime's memory growth) or on
     // a crash; like a container orchestrator, the launcher starts a new one in its place.
