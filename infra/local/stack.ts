@@ -220,7 +220,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         edge = started;
       } catch (err) {
         await stopChild(started, EDGE_STOP_MS);
-        if (attempt >= 2) throw new Error(`${(err as Error).message}; its last lines:\n${tail.join("\n")}`);
+        if (attempt >= 2) throw new Error(`${(err as Error).message}; its last lines:\n${tail.join("\n")}`, { cause: err });
         log(`[stack] the edge exited while booting; starting it again: ${tail.slice(-3).join(" | ")}`);
       }
     }
