@@ -239,8 +239,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           // fauxqs loses a message whose visibility is set to 0 (docs/worker.md): a drained job
           // or a malformed message is handed back with 1 s here; 0 is right on SQS.
           REELMESH_DRAIN_VISIBILITY_S: "1",
-          // A dead worker's job resumes elsewhere within seconds (heartbeat every ~3 s): docs/worker.md.
-          REELMESH_VISIBILITY_TIMEOUT_S: "10",
           ...opts.workerEnv,
         },
         cwd: ROOT,
