@@ -97,15 +97,3 @@ export class ContentClaims {
     } else this.sql.exec("DELETE FROM content WHERE address = ?", address);
   }
 }
-
-/** Lowercase hex SHA-256 of the canonical (sorted-key) JSON of `value`. */
-export async function contentAddress(value: Record<string, unknown>): Promise<string> {
-  const canonical = JSON.stringify(value, Object.keys(value).sort());
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Prompt text as the cache compares it: NFKC, trimmed, runs of whitespace collapsed. */
-export function normalizePromptForCache(text: string): string {
-  return text.normalize("NFKC").trim().replace(/\s+/g, " ");
-}

@@ -8,7 +8,7 @@ import { quote } from "../../../shared/pricing.ts";
 import type { AdmitRequest, AdmitResult } from "../accounts/account-object.ts";
 import type { Reservation } from "../billing/types.ts";
 import { queueJobCost } from "../billing/cost-batch.ts";
-import { contentAddress, normalizePromptForCache } from "../cache/content.ts";
+import { contentAddress, normalizePromptForCache } from "../cache/address.ts";
 import { edgeConfig, type EdgeConfig, type Env } from "../env.ts";
 import { DEV_ACCOUNT, type AuthVariables, type Principal } from "../http/auth.ts";
 import { accountLimits, createPolicy } from "../http/limits.ts";

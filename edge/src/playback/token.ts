@@ -2,9 +2,10 @@
  * Signed playback tokens: the app's server holds the API key, the phone gets a playback URL.
  * A token names one job and an expiry, HMAC-signed by the edge (WebCrypto), so a player
  * (AVPlayer, ExoPlayer, hls.js, ffplay) can fetch the playlist and segments with no header.
- * Format: `<exp unix s>.<first 32 hex of HMAC-SHA256("play.<job>.<exp>")>`; for a cache hit
- * kept in its account's ledger (`vid_…_h`), `<exp>.<account>.<HMAC of "play.<job>.<exp>.<account>">`,
- * so that the edge knows where the hit's record is without a key.
+ * Format: `<exp unix s>.<account>.<first 32 hex of HMAC-SHA256("play.<job>.<exp>.<account>")>`:
+ * the account tells the edge where a job lives that has no object of its own (a hit kept in its
+ * account's object, `vid_…_h`, or a job just admitted) without a key. Tokens without the account
+ * (`<exp>.<HMAC of "play.<job>.<exp>">`, issued before) are still accepted until they expire.
  */
 const PLAYBACK_TOKEN_TTL_S = 6 * 60 * 60;
 const MAC_HEX = 32;
