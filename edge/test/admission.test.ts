@@ -4,7 +4,7 @@ import type { AccountObject } from "../src/accounts/account-object.ts";
 import { COUNT_HEADER } from "../src/durable-calls.ts";
 import type { Env } from "../src/env.ts";
 import { MAX_FOLLOWERS_PER_RUN } from "../src/jobs/admission.ts";
-import { call, cfg, chunkEvent, handedOn, postEvent } from "./support.ts";
+import { call, cfg, chunkEvent, completedEvent, handedOn, postEvent } from "./support.ts";
 
 /**
  * The create path's one home (jobs/admission.ts → accounts/account-object.ts), inside workerd:
@@ -64,13 +64,7 @@ describe("one durable round trip per create", () => {
       (v) => v.cache === "miss",
     )!;
     await postEvent(chunkEvent(leader.id, 0, 1));
-    await postEvent({
-      type: "completed",
-      job_id: leader.id,
-      usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 1 },
-      total_chunks: 1,
-      content: { key: `videos/${leader.id}/video.mp4`, bytes: 9 },
-    });
+    await postEvent(completedEvent(leader.id, 1));
     const hit = await counted(a.api_key, { prompt, duration_s: 1, seed: 1 });
     expect(hit.res.status).toBe(200);
     expect((await hit.res.json<View>()).cache).toBe("hit");

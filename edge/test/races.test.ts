@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { env, runInDurableObject } from "cloudflare:test";
 import type { JobObject } from "../src/jobs/job-object.ts";
-import { call, cfg, chunkEvent, postEvent } from "./support.ts";
+import { call, cfg, chunkEvent, completedEvent, postEvent } from "./support.ts";
 
 /**
  * Races on a job's record inside workerd. A Durable Object's input gate does not hold across an
@@ -15,14 +15,6 @@ async function account(credits = 1_000_000): Promise<string> {
   const res = await call("/admin/accounts", { ...admin, method: "POST", body: JSON.stringify({ name: "races", credits }) });
   return (await res.json<{ api_key: string }>()).api_key;
 }
-
-const completed = (id: string, total: number) => ({
-  type: "completed",
-  job_id: id,
-  usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 },
-  total_chunks: total,
-  content: { key: `videos/${id}/video.mp4`, bytes: 9 },
-});
 
 interface View {
   id: string;
@@ -64,7 +56,7 @@ describe("a job's record cannot go back", () => {
       followers.forward = forward;
     });
     for (let i = 1; i < 4; i++) await postEvent(chunkEvent(leader.id, i, 4));
-    await postEvent(completed(leader.id, 4));
+    await postEvent(completedEvent(leader.id, 4));
 
     const after = await (await call(`/v1/videos/${leader.id}`, { key })).json<View>();
     expect(after.status).toBe("canceled");
@@ -105,7 +97,7 @@ describe("the worker is told to stop", () => {
     const answer = await (await postEvent(chunkEvent(leader.id, 0, 2))).json<{ stop: boolean }>();
     expect(answer.stop).toBe(false);
     await postEvent(chunkEvent(leader.id, 1, 2));
-    await postEvent(completed(leader.id, 2));
+    await postEvent(completedEvent(leader.id, 2));
     expect((await (await call(`/v1/videos/${joined.id}`, { key })).json<View>()).status).toBe("succeeded");
     expect((await (await call(`/v1/videos/${leader.id}`, { key })).json<View>()).status).toBe("canceled");
   });

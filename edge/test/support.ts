@@ -109,3 +109,14 @@ export function chunkEvent(id: string, index: number, total = 2) {
     },
   };
 }
+
+/** A worker's `completed` event for a job of `total` chunks, its MP4 under the job's own prefix. */
+export function completedEvent(id: string, total: number) {
+  return {
+    type: "completed",
+    job_id: id,
+    usage: { gpu_s: 1, encode_s: 0.1, bytes_stored: 12 },
+    total_chunks: total,
+    content: { key: `videos/${id}/video.mp4`, bytes: 9 },
+  };
+}

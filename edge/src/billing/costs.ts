@@ -48,18 +48,12 @@ interface CostReport {
   to: string;
   prices: { gpu_hour_usd: number; credit_usd: number };
   bytes_served: number;
-  tiers: {
-    tier: string;
-    jobs: number;
-    video_s: number;
-    gpu_s: number;
-    encode_s: number;
-    bytes_stored: number;
+  tiers: (Omit<TierTotals, "charged"> & {
     revenue_usd: number;
     gpu_cost_usd: number;
     cost_per_video_second_usd: number | null;
     margin: number | null;
-  }[];
+  })[];
 }
 
 export class CostsObject extends DurableObject<Env> {
