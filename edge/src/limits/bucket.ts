@@ -1,8 +1,8 @@
 /**
- * The token bucket both per-account objects keep in their SQLite (limits/object.ts for named
- * buckets and slots; billing/ledger.ts for the create bucket, so a create's rate check and its
- * charge are one transaction and one round trip). Synchronous: a caller that awaits nothing
- * around it gets an exact count under any concurrency (the object's input gate).
+ * The token buckets an account's object keeps in its SQLite (accounts/account-object.ts: the
+ * create bucket, taken in the same transaction as the charge, and the moderation buckets).
+ * Synchronous: a caller that awaits nothing around it gets an exact count under any concurrency
+ * (the object's input gate).
  *
  * `capacity` tokens, refilled continuously at `refillPerS`; a request costs `cost` tokens and
  * is refused (nothing taken) when fewer are available.
