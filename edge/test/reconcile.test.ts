@@ -4,7 +4,7 @@ import type { Env } from "../src/env.ts";
 import { call, chunkEvent, createJob, postEvent, putObject } from "./support.ts";
 
 /**
- * Issue 15: a job is never `succeeded` with chunks missing from its playlist. Chunk events lost on
+ * A job is never `succeeded` with chunks missing from its playlist. Chunk events lost on
  * the way (an edge unreachable for a while) are repaired from the S3 manifest the worker wrote;
  * a chunk S3 does not hold either keeps the job running and the worker is told so.
  */

@@ -130,7 +130,7 @@ export async function runJob(job: JobMessage, deps: JobDeps, messageId?: string)
       canceled.abort();
     },
   });
-  // Nothing is computed before the edge knows the job and grants this run its lease (issue 15):
+  // Nothing is computed before the edge knows the job and grants this run its lease:
   // no GPU time for a job nobody waits for, nor for a second delivery of one that runs elsewhere.
   const start = await events.send({ type: "started" });
   if (start.outcome === "undelivered") throw new JobError("edge_unreachable", "the edge did not take the started event", true);
@@ -365,7 +365,7 @@ async function runOwned(
     gpu_s: round3((result.textEncoderMs + result.denoiseMs + result.decodeMs) / 1000),
     encode_s: round3(result.encodeMs / 1000),
   });
-  // The message is deleted only once the edge has the terminal event (issue 15); the chunk events
+  // The message is deleted only once the edge has the terminal event; the chunk events
   // queued before it go first. Undelivered, the message is retried, and the next attempt finds every
   // chunk in S3 and says so again (the edge's alarm reconciles from the manifest meanwhile).
   const done = await events.send({ type: "completed", usage, total_chunks: job.num_chunks, content });

@@ -16,7 +16,7 @@ export const QUEUES = {
   maxReceiveCount: 3,
   /**
    * Visibility of a received job; the worker's heartbeat extends it while the job runs. Short, so
-   * a job whose worker died is received again within seconds (issue 15: resumed within 15 s; the
+   * a job whose worker died is received again within seconds (resumed within 15 s; the
    * chaos suite measures it); a second receiver while the owner lives is turned away by the job's
    * lease (edge/src/jobs/lease.ts), so a late heartbeat costs no GPU work.
    */

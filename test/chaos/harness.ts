@@ -7,7 +7,7 @@ import { startStack, type Stack } from "../../infra/local/stack.ts";
 import { awsClients, StackLog, startReceiver, waitFor } from "./support.ts";
 
 /**
- * The stack the chaos scenarios run on (issue 15): emulator, `wrangler dev` and GPU functions,
+ * The stack the chaos scenarios run on: emulator, `wrangler dev` and GPU functions,
  * with a fault proxy in front of the emulator (the workers reach SQS and S3 through it; it can
  * fail S3 writes) and one in front of the edge (it can reset every connection). Jobs are created
  * through the edge's proxy, so their `events_url` goes through it too; reads go straight to the edge.

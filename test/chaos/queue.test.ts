@@ -9,7 +9,7 @@ import { ChaosStack, type JobView, type Usage } from "./harness.ts";
 import { countObjects, figures, queueDepth, sendMessage, sleep, takeMessage, waitFor } from "./support.ts";
 
 /**
- * Issue 15, the queue side, on the real local stack: a message delivered twice, a job the model
+ * Faults on the queue side, on the real local stack: a message delivered twice, a job the model
  * cannot render, a malformed message that must reach the dead-letter queue, a message for a job
  * nobody knows. The messages are queued before any worker runs (then two start), so their receive
  * counts and the duplicate's timing are the scenario's own. Part of `npm test` (the integration
@@ -50,7 +50,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-describe("chaos, the queue side (issue 15)", () => {
+describe("chaos, the queue side", () => {
   it("one owner per running job: a duplicated message backs off without computing", async () => {
     const job = await h.finished(duplicated.id);
     expect(job, h.log.tail()).toMatchObject({ status: "succeeded", chunks_ready: 12 });

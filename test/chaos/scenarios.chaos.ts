@@ -4,7 +4,7 @@ import { ChaosStack, type JobView, type Usage } from "./harness.ts";
 import { figures, sleep, waitFor } from "./support.ts";
 
 /**
- * Issue 15, the run side, on the real local stack (two GPU functions), with faults caused the way
+ * Faults on the run side, on the real local stack (two GPU functions), with faults caused the way
  * production causes them: the edge cut off from the workers (its fault proxy resets every
  * connection), S3 writes failing (the emulator's fault proxy answers 503 SlowDown, 500, or resets
  * the connection), a worker killed with SIGKILL. `npm run chaos` runs it with queue.test.ts; each
@@ -24,7 +24,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-describe("chaos, the run side (issue 15)", () => {
+describe("chaos, the run side", () => {
   it("events are never lost: the edge unreachable for 20 s mid-job; the job succeeds whole, charged once", async () => {
     const job0 = await h.create({ prompt: "a yellow star moving left", duration_s: 20, steps: 50 });
     const ok = await waitFor(() => (h.chunkWork(job0.id).distinct >= 2 ? true : undefined), 120_000, 20);

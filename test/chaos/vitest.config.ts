@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 /**
- * `npm run chaos` (issue 15): the scenarios of test/chaos/ on the real local stack, faults
+ * `npm run chaos`: the scenarios of test/chaos/ on the real local stack, faults
  * injected, each bounded by the timeouts below and printing its figures. Only queue.test.ts is
  * also in `npm test` (the integration project takes every *.test.ts under test/): scenarios.chaos.ts adds
  * a minute of this 2-core machine.

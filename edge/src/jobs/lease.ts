@@ -2,7 +2,7 @@ import type { WorkerEvent } from "../../../shared/schemas/events.ts";
 import type { JobRecord } from "./record.ts";
 
 /**
- * One owner per running job (issue 15). SQS delivers at least once, so two workers may hold the
+ * One owner per running job. SQS delivers at least once, so two workers may hold the
  * same job; the job's Durable Object leases it to one run (a worker's attempt, named by the
  * event's `run`, delivered by the SQS message named by `message`). Another run is told:
  * - its message is the owner's, received again: SQS redelivers a message only once its holder

@@ -6,7 +6,7 @@ import type { EdgeConfig } from "../env.ts";
 import type { JobRecord } from "./record.ts";
 
 /**
- * Reconciliation from S3 (issue 15): the manifest a worker rewrites after each committed chunk is
+ * Reconciliation from S3: the manifest a worker rewrites after each committed chunk is
  * the source of truth, so events lost on the way (an edge that was unreachable, a worker that died
  * between committing and announcing) are repaired by reading it. The job's object turns what the
  * manifest holds and the record lacks into the events that were lost, and applies them like any.

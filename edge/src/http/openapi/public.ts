@@ -333,7 +333,6 @@ export function publicPaths(): Json {
             RATE_LIMIT,
           ),
           "403": P403,
-          "409": IDEMPOTENCY_PROBLEMS["409"],
           "413": problem("Body larger than 16 KiB", ["body_too_large"], RATE_LIMIT),
           "415": problem("Content-Type is not application/json", ["unsupported_media_type"], RATE_LIMIT),
           "422": problem(
